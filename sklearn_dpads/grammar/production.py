@@ -1,0 +1,350 @@
+"""Productions: the typed building blocks of programs.
+
+A :class:`Production` is pure data. It knows its argument slots and how they
+are typed for a given hole, but nothing about torch: the semantics layer maps a
+production's ``kind`` to a module, and the export layer maps it to code.
+User productions (``kind="elementwise"``) carry opaque callables made by
+:func:`make_production`.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sklearn_dpads.exceptions import GrammarError
+from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
+
+__all__ = [
+    "Production",
+    "BUILTIN_KINDS",
+    "map_production",
+    "map_prefixes_production",
+    "fold_production",
+    "window_production",
+    "ite_production",
+    "add_production",
+    "multiply_production",
+    "affine_production",
+    "constant_production",
+    "elementwise_production",
+]
+
+BUILTIN_KINDS = (
+    "map",
+    "map_prefixes",
+    "fold",
+    "window",
+    "ite",
+    "add",
+    "multiply",
+    "affine",
+    "constant",
+    "elementwise",
+)
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name) or keyword.iskeyword(name):
+        raise GrammarError(
+            f"Invalid production name {name!r}: use letters, digits and underscores, "
+            "starting with a letter or underscore."
+        )
+    return name
+
+
+@dataclass(frozen=True, eq=False)
+class Production:
+    """A typed DSL production.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, used in program text (``(map (affine_speed))``).
+    kind : str
+        One of :data:`BUILTIN_KINDS`; selects typing, semantics and export.
+    arity : int
+        Number of argument slots (0 for leaves).
+    params : dict
+        Kind-specific constants: ``indices`` and ``group`` for affine leaves,
+        ``left``/``right`` for windows, ``beta`` for if-then-else, the
+        callables of an elementwise production.
+    cost : float
+        Structural cost of one use of this production.
+    description : str
+        One line shown in documentation and pretty printing.
+    """
+
+    name: str
+    kind: str
+    arity: int
+    params: dict = field(default_factory=dict)
+    cost: float = 1.0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if self.kind not in BUILTIN_KINDS:
+            raise GrammarError(
+                f"Unknown production kind {self.kind!r}; expected one of "
+                f"{', '.join(BUILTIN_KINDS)}."
+            )
+        if not isinstance(self.cost, int | float) or not math.isfinite(self.cost):
+            raise GrammarError(f"Production cost must be a finite number, got {self.cost!r}.")
+        if self.cost < 0:
+            raise GrammarError(f"Production cost must be >= 0, got {self.cost}.")
+
+    # typing -----------------------------------------------------------------
+    def child_types(
+        self, hole: FunctionType, n_features: int
+    ) -> tuple[FunctionType, ...] | None:
+        """Types of the argument slots when filling ``hole``, or None.
+
+        Parameters
+        ----------
+        hole : FunctionType
+            The hole to fill.
+        n_features : int
+            Number of input features of the program (affine leaves read
+            ``x[indices]`` plus every entry past ``n_features``, which only
+            exist inside a fold, where they hold the accumulator).
+
+        Returns
+        -------
+        tuple of FunctionType or None
+            None when the production cannot fill the hole.
+        """
+        i, o = hole.input, hole.output
+        k = self.kind
+        if k == "map":
+            if i.is_seq and o.is_seq:
+                return (FunctionType(Atom(i.size), Atom(o.size)),)
+            return None
+        if k == "map_prefixes":
+            if i.is_seq and o.is_seq:
+                return (FunctionType(i, Atom(o.size)),)
+            return None
+        if k == "fold":
+            if i.is_seq and not o.is_seq:
+                return (FunctionType(Atom(i.size + o.size), o),)
+            return None
+        if k == "window":
+            if i.is_seq and not o.is_seq:
+                return (FunctionType(Atom(i.size), o),)
+            return None
+        if k == "ite":
+            return (FunctionType(i, Atom(1)), hole, hole)
+        if k in ("add", "multiply", "elementwise"):
+            if not i.is_seq and not o.is_seq:
+                return (hole,) * self.arity
+            return None
+        if k == "affine":
+            if i.is_seq or o.is_seq or i.size < n_features:
+                return None
+            return ()
+        if k == "constant":
+            if o.is_seq:
+                return None
+            if i.is_seq:
+                return None
+            return ()
+        raise AssertionError(k)  # pragma: no cover
+
+    def display(self, args: list[str]) -> str:
+        """Readable form of an application of this production to ``args``."""
+        if self.kind == "affine":
+            group = self.params.get("group")
+            return f"affine[{group}](x)" if group else "affine(x)"
+        if self.kind == "constant":
+            return "const"
+        return f"{self.name}({', '.join(args)})"
+
+    def __repr__(self) -> str:
+        return f"Production({self.name!r}, kind={self.kind!r}, arity={self.arity})"
+
+    def __reduce__(self):
+        return (
+            _rebuild_production,
+            (self.name, self.kind, self.arity, dict(self.params), self.cost, self.description),
+        )
+
+
+def _rebuild_production(name, kind, arity, params, cost, description):
+    return Production(name, kind, arity, params, cost, description)
+
+
+# built-in factories ----------------------------------------------------------
+
+
+def map_production(name: str = "map") -> Production:
+    """``map f xs``: apply an atom function to every frame."""
+    return Production(name, "map", 1, {}, 1.0, "apply f to every frame")
+
+
+def map_prefixes_production(name: str = "map_prefixes") -> Production:
+    """``map_prefixes f xs``: apply a sequence function to every prefix (causal)."""
+    return Production(name, "map_prefixes", 1, {}, 1.0, "apply f to every prefix")
+
+
+def fold_production(name: str = "fold") -> Production:
+    """``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``; returns the last."""
+    return Production(name, "fold", 1, {}, 1.0, "running accumulation")
+
+
+def window_production(name: str, left: int, right: int = 0) -> Production:
+    """Sliding-window average: ``f(mean(x[t-left : t+right+1]))`` at the last frame.
+
+    Windows never read padding or frames past the end of the (prefix) sequence,
+    so a centred window at the last frame covers only its past half.
+    """
+    for v, lab in ((left, "left"), (right, "right")):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise GrammarError(f"Window {lab} extent must be an int >= 0, got {v!r}.")
+    return Production(
+        name,
+        "window",
+        1,
+        {"left": left, "right": right},
+        1.0,
+        f"average over frames t-{left}..t+{right}",
+    )
+
+
+def ite_production(name: str = "ite", beta: float = 1.0) -> Production:
+    """Soft if-then-else: ``s(beta*c(x)) * f(x) + (1 - s(beta*c(x))) * g(x)``."""
+    if not isinstance(beta, int | float) or not math.isfinite(beta) or beta <= 0:
+        raise GrammarError(f"ite temperature beta must be a positive number, got {beta!r}.")
+    return Production(name, "ite", 3, {"beta": float(beta)}, 1.0, "soft if-then-else")
+
+
+def add_production(name: str = "add") -> Production:
+    """``f(x) + g(x)``."""
+    return Production(name, "add", 2, {}, 1.0, "sum")
+
+
+def multiply_production(name: str = "multiply") -> Production:
+    """``f(x) * g(x)`` element-wise."""
+    return Production(name, "multiply", 2, {}, 1.0, "product")
+
+
+def affine_production(
+    name: str, indices: list[int] | tuple[int, ...] | None, group: str | None = None
+) -> Production:
+    """Affine leaf ``W x[indices] + b`` (``indices=None``: all features)."""
+    if indices is not None:
+        idx = []
+        for i in indices:
+            if not isinstance(i, int | bool) or isinstance(i, bool):
+                try:
+                    import operator
+
+                    i = operator.index(i)
+                except TypeError:
+                    raise GrammarError(
+                        f"Feature index {i!r} of {name!r} is not an integer."
+                    ) from None
+            if i < 0:
+                raise GrammarError(f"Feature index {i} of {name!r} is negative.")
+            idx.append(int(i))
+        if not idx:
+            raise GrammarError(f"Feature group of {name!r} is empty.")
+        if len(set(idx)) != len(idx):
+            raise GrammarError(f"Feature group of {name!r} repeats an index: {idx}.")
+        indices = tuple(idx)
+    return Production(
+        name,
+        "affine",
+        0,
+        {"indices": indices, "group": group},
+        1.0,
+        "affine function of " + (f"group {group!r}" if group else "all features"),
+    )
+
+
+def constant_production(name: str = "const") -> Production:
+    """A learned constant vector."""
+    return Production(name, "constant", 0, {}, 1.0, "learned constant")
+
+
+def elementwise_production(
+    name: str,
+    function: Callable[..., Any],
+    arity: int,
+    *,
+    python_function: Callable[..., float],
+    sympy_function: Callable[..., Any] | None = None,
+    cost: float = 1.0,
+) -> Production:
+    """Validate and build an element-wise combinator of ``arity`` atom functions.
+
+    Users call :func:`sklearn_dpads.make_production`, which also checks the torch
+    function against ``python_function``.
+
+    The production fills ``atom[d] -> atom[k]`` holes; its slots have the same
+    type, and its value is ``function(f_1(x), ..., f_arity(x))`` applied
+    element-wise.
+
+    Parameters
+    ----------
+    name : str
+        Unique identifier.
+    function : callable
+        Element-wise function of ``arity`` torch tensors (training and the
+        torch module), e.g. ``torch.maximum``.
+    arity : int
+        Number of arguments, 1 to 3.
+    python_function : callable
+        The same function on Python floats, using only the standard library.
+        It must be a named module-level function: its source is copied into
+        exported programs.
+    sympy_function : callable, optional
+        The same function on sympy expressions. Defaults to an undefined sympy
+        function named ``name``.
+    cost : float, default=1.0
+        Structural cost.
+
+    Returns
+    -------
+    Production
+        Picklable when the callables are module-level functions.
+    """
+    _check_name(name)
+    if not isinstance(arity, int) or isinstance(arity, bool) or not 1 <= arity <= 3:
+        raise GrammarError(f"arity of {name!r} must be an int in [1, 3], got {arity!r}.")
+    if not callable(function):
+        raise GrammarError(f"function of {name!r} must be callable.")
+    if not callable(python_function):
+        raise GrammarError(f"python_function of {name!r} must be callable.")
+    if getattr(python_function, "__name__", "<lambda>") == "<lambda>":
+        raise GrammarError(
+            f"python_function of {name!r} must be a named (def) function, not a "
+            "lambda: its source is copied into exported programs."
+        )
+    if sympy_function is not None and not callable(sympy_function):
+        raise GrammarError(f"sympy_function of {name!r} must be callable.")
+    for k in range(arity):
+        try:
+            out = python_function(*([0.5 + 0.25 * k] * arity))
+            float(out)
+        except Exception as exc:
+            raise GrammarError(
+                f"python_function of {name!r} failed on {arity} float argument(s): {exc}"
+            ) from exc
+    return Production(
+        name,
+        "elementwise",
+        arity,
+        {
+            "function": function,
+            "python_function": python_function,
+            "sympy_function": sympy_function,
+        },
+        cost,
+        f"user function {name}",
+    )

@@ -1,0 +1,240 @@
+"""The built-in production library and the default DSL."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from sklearn_dpads.exceptions import GrammarError
+from sklearn_dpads.grammar.dsl import DSL
+from sklearn_dpads.grammar.production import (
+    Production,
+    add_production,
+    affine_production,
+    constant_production,
+    elementwise_production,
+    fold_production,
+    ite_production,
+    map_prefixes_production,
+    map_production,
+    multiply_production,
+    window_production,
+)
+
+__all__ = ["default_dsl", "make_production", "safe_identifier", "resolve_feature_groups"]
+
+
+def safe_identifier(text: str, used: set[str] | None = None) -> str:
+    """Turn any text into a lowercase Python identifier, unique within ``used``."""
+    s = re.sub(r"[^0-9A-Za-z_]+", "_", str(text)).strip("_").lower() or "group"
+    if s[0].isdigit():
+        s = "g" + s
+    if used is not None:
+        base, k = s, 2
+        while s in used:
+            s = f"{base}_{k}"
+            k += 1
+        used.add(s)
+    return s
+
+
+def resolve_feature_groups(
+    n_features: int,
+    feature_groups: Mapping[str, Sequence[int]] | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> dict[str, tuple[int, ...]]:
+    """Validate ``feature_groups``; default to one group per feature.
+
+    Raises
+    ------
+    ValueError
+        For empty groups, non-integer or out-of-range indices, or a
+        ``feature_names`` of the wrong length.
+    """
+    if feature_names is not None and len(feature_names) != n_features:
+        raise ValueError(
+            f"feature_names has {len(feature_names)} names but X has {n_features} features."
+        )
+    if feature_groups is None:
+        names = (
+            list(feature_names) if feature_names is not None else [f"x{i}" for i in range(n_features)]
+        )
+        return {str(names[i]): (i,) for i in range(n_features)}
+    if not isinstance(feature_groups, Mapping):
+        raise TypeError(
+            "feature_groups must be a dict mapping group names to lists of feature "
+            f"indices, got {type(feature_groups).__name__}."
+        )
+    if not feature_groups:
+        raise ValueError("feature_groups is empty; pass None for one group per feature.")
+    out = {}
+    for name, idx in feature_groups.items():
+        if isinstance(idx, int | str | bytes) or not hasattr(idx, "__iter__"):
+            raise TypeError(
+                f"Feature group {name!r} must be a list of feature indices, got {idx!r}."
+            )
+        idx = list(idx)
+        if not idx:
+            raise ValueError(f"Feature group {name!r} is empty.")
+        clean = []
+        for i in idx:
+            if isinstance(i, bool) or not isinstance(i, int | getattr(__import__("numpy"), "integer")):
+                raise TypeError(f"Feature group {name!r} has a non-integer index {i!r}.")
+            i = int(i)
+            if not 0 <= i < n_features:
+                raise ValueError(
+                    f"Feature group {name!r} has index {i}, out of range for "
+                    f"{n_features} features (0 to {n_features - 1})."
+                )
+            clean.append(i)
+        if len(set(clean)) != len(clean):
+            raise ValueError(f"Feature group {name!r} repeats an index: {clean}.")
+        out[str(name)] = tuple(clean)
+    return out
+
+
+def default_dsl(
+    n_features: int,
+    feature_groups: Mapping[str, Sequence[int]] | None = None,
+    feature_names: Sequence[str] | None = None,
+    *,
+    ite_beta: float = 1.0,
+    full_affine: bool = True,
+    constant: bool = True,
+    extra_productions: Sequence[Production] = (),
+) -> DSL:
+    """The dPads/NEAR DSL over ``n_features`` inputs.
+
+    Productions: ``map``, ``map_prefixes``, ``fold``, ``last5_avg``,
+    ``last10_avg``, ``window5_avg``, ``window11_avg``, ``ite``, ``add``,
+    ``multiply``, one ``affine_<group>`` leaf per feature group, the full
+    ``affine`` leaf and a learned constant ``const``.
+
+    Parameters
+    ----------
+    n_features : int
+        Features per frame.
+    feature_groups : dict of str to list of int, optional
+        Named feature groups for the affine leaves; default one group per
+        feature (named by ``feature_names`` or ``x0``, ``x1``, ...).
+    feature_names : list of str, optional
+        Names of the features.
+    ite_beta : float, default=1.0
+        Temperature of the soft if-then-else.
+    full_affine : bool, default=True
+        Include the affine leaf over all features.
+    constant : bool, default=True
+        Include the learned-constant leaf.
+    extra_productions : sequence of Production
+        User productions (see :func:`make_production`).
+
+    Returns
+    -------
+    DSL
+    """
+    groups = resolve_feature_groups(n_features, feature_groups, feature_names)
+    prods = [
+        map_production(),
+        map_prefixes_production(),
+        fold_production(),
+        window_production("last5_avg", 4, 0),
+        window_production("last10_avg", 9, 0),
+        window_production("window5_avg", 2, 2),
+        window_production("window11_avg", 5, 5),
+        ite_production("ite", ite_beta),
+        add_production(),
+        multiply_production(),
+    ]
+    used = {p.name for p in prods} | {"affine", "const"}
+    used |= {p.name for p in extra_productions}
+    for gname, idx in groups.items():
+        pname = "affine_" + safe_identifier(gname)
+        if pname in used:
+            pname = safe_identifier(pname, used)
+        else:
+            used.add(pname)
+        prods.append(affine_production(pname, idx, gname))
+    if full_affine:
+        prods.append(affine_production("affine", None, None))
+    if constant:
+        prods.append(constant_production("const"))
+    prods.extend(extra_productions)
+    return DSL(prods, n_features, list(feature_names) if feature_names is not None else None)
+
+
+def make_production(
+    name: str,
+    function: Callable[..., Any],
+    arity: int,
+    *,
+    python_function: Callable[..., float],
+    sympy_function: Callable[..., Any] | None = None,
+    cost: float = 1.0,
+) -> Production:
+    """Make a user production, like gplearn's ``make_function``.
+
+    The production is an element-wise combinator of ``arity`` atom functions:
+    it fills ``atom[d] -> atom[k]`` holes and computes
+    ``function(f_1(x), ..., f_arity(x))``.
+
+    Parameters
+    ----------
+    name : str
+        Unique identifier used in program text.
+    function : callable
+        Element-wise function of ``arity`` torch tensors, e.g. ``torch.maximum``.
+    arity : int
+        1 to 3.
+    python_function : callable
+        The same function on floats using only the standard library; a named
+        module-level ``def`` (its source is copied into exported programs).
+    sympy_function : callable, optional
+        The same function on sympy expressions (default: an undefined sympy
+        function called ``name``).
+    cost : float, default=1.0
+        Structural cost.
+
+    Returns
+    -------
+    Production
+        Pass it to ``ProgramSynthesisClassifier(extra_productions=[...])``.
+
+    Raises
+    ------
+    GrammarError
+        If the functions fail, change the shape, or disagree.
+    """
+    prod = elementwise_production(
+        name,
+        function,
+        arity,
+        python_function=python_function,
+        sympy_function=sympy_function,
+        cost=cost,
+    )
+    gen = torch.Generator().manual_seed(0)
+    args = [torch.randn(7, 3, generator=gen, dtype=torch.float64) for _ in range(arity)]
+    try:
+        out = function(*args)
+    except Exception as exc:
+        raise GrammarError(f"function of {name!r} failed on tensors: {exc}") from exc
+    if not isinstance(out, torch.Tensor) or out.shape != args[0].shape:
+        raise GrammarError(
+            f"function of {name!r} must return a tensor of its arguments' shape "
+            f"{tuple(args[0].shape)}, got {getattr(out, 'shape', type(out).__name__)}."
+        )
+    for r in range(7):
+        for c in range(3):
+            want = float(python_function(*[float(a[r, c]) for a in args]))
+            got = float(out[r, c])
+            if not (math.isclose(want, got, rel_tol=1e-6, abs_tol=1e-9)
+                    or (math.isnan(want) and math.isnan(got))):
+                raise GrammarError(
+                    f"function and python_function of {name!r} disagree: "
+                    f"{got!r} vs {want!r} at sample ({r}, {c})."
+                )
+    return prod

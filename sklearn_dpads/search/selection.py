@@ -1,0 +1,223 @@
+"""dPads search driver and architecture selection (best-first over partitions).
+
+The search never trains anything itself: it calls a *trainer* with this
+protocol (see :class:`sklearn_dpads.training.SearchTrainer`)::
+
+    trainer.train_graph(graph, epochs) -> float        # bi-level, returns score
+    trainer.train_program(graph) -> (module, float)    # discrete graph -> trained program
+
+Scores are validation F1 in [0, 1] (higher is better); candidates are ranked by
+``(1 - score) + penalty * structural_cost`` (lower is better).
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sklearn_dpads.graph.derivation_graph import DerivationGraph
+from sklearn_dpads.search.schedule import SearchStage
+
+__all__ = ["SearchTrainer", "SearchClock", "SearchResult", "run_schedule", "select_program", "greedy_discretize"]
+
+
+class SearchTrainer(Protocol):
+    def train_graph(self, graph: DerivationGraph, epochs: int) -> float: ...
+
+    def train_program(self, graph: DerivationGraph) -> tuple[Any, float]: ...
+
+
+@dataclass
+class SearchResult:
+    """What the search found and did."""
+
+    module: Any
+    program: Any
+    score: float
+    cost: float
+    history: list = field(default_factory=list)
+    timed_out: bool = False
+
+
+class SearchClock:
+    def __init__(self, max_time: float | None):
+        self.start = time.perf_counter()
+        self.max_time = max_time
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def out(self) -> bool:
+        return self.max_time is not None and self.elapsed() > self.max_time
+
+
+def run_schedule(
+    graph: DerivationGraph,
+    stages: tuple[SearchStage, ...],
+    trainer: SearchTrainer,
+    *,
+    log: Callable[[dict], None] | None = None,
+    clock: SearchClock | None = None,
+) -> bool:
+    """Unfold, train and prune ``graph`` in place; False if time ran out."""
+    clock = clock or SearchClock(None)
+    for k, st in enumerate(stages):
+        if st.top_n is not None:
+            graph.prune(st.top_n)
+        if st.depth > graph.frontier:
+            graph.unfold(st.depth)
+        score = float("nan")
+        if st.epochs > 0:
+            score = trainer.train_graph(graph, st.epochs)
+        if log is not None:
+            log(
+                {
+                    "phase": "unfold",
+                    "stage": k,
+                    "depth": graph.frontier,
+                    "top_n": st.top_n,
+                    "epochs": st.epochs,
+                    "candidates": sum(1 for _ in graph.live_modules()),
+                    "edges": len(graph.edges_bfs()),
+                    "score": score,
+                    "elapsed": clock.elapsed(),
+                }
+            )
+        if clock.out():
+            return False
+    return True
+
+
+def greedy_discretize(graph: DerivationGraph) -> DerivationGraph:
+    """A copy of ``graph`` keeping the highest-alpha candidate of every edge."""
+    g = copy.deepcopy(graph)
+    while True:
+        j = g.first_compound_edge()
+        if j is None:
+            return g
+        e = g.edges_bfs()[j]
+        probs = e.probabilities()
+        best = max(probs, key=lambda i: (probs[i], -i))
+        e.set_valid([best])
+        g.refresh()
+
+
+def _split(graph: DerivationGraph, j: int, i: int) -> DerivationGraph:
+    child = copy.deepcopy(graph)
+    child.edges_bfs()[j].set_valid([i])
+    child.refresh()
+    return child
+
+
+def select_program(
+    graph: DerivationGraph,
+    trainer: SearchTrainer,
+    *,
+    penalty: float = 0.01,
+    child_epochs: int = 2,
+    max_expansions: int | None = None,
+    log: Callable[[dict], None] | None = None,
+    clock: SearchClock | None = None,
+) -> SearchResult:
+    """Best-first search over partitions of a fully unfolded graph (dPads §7).
+
+    The first compound edge (breadth-first order) of the best-scored partial
+    graph is split into one child per candidate; partial children are
+    briefly retrained (bi-level) and queued, discrete children are trained as
+    programs and may become the incumbent. The incumbent starts as the greedy
+    (highest-probability) program, so a result exists even if the time or
+    expansion budget stops the search early.
+
+    Returns
+    -------
+    SearchResult
+    """
+    clock = clock or SearchClock(None)
+    history: list = []
+
+    def record(row: dict) -> None:
+        history.append(row)
+        if log is not None:
+            log(row)
+
+    def evaluate_discrete(g: DerivationGraph, origin: str):
+        module, score = trainer.train_program(g)
+        cost = g.structural_cost()
+        f = (1.0 - score) + penalty * cost
+        program, _ = g.to_program()
+        record(
+            {
+                "phase": origin,
+                "program": program,
+                "complete": True,
+                "score": score,
+                "cost": cost,
+                "objective": f,
+                "elapsed": clock.elapsed(),
+            }
+        )
+        return f, module, program, score, cost
+
+    greedy = greedy_discretize(graph)
+    best_f, best_module, best_prog, best_score, best_cost = evaluate_discrete(greedy, "greedy")
+    seen_programs = {str(best_prog)}
+
+    tie = itertools.count()
+    frontier: list = [(-math.inf, next(tie), graph)]
+    expansions = 0
+    timed_out = False
+    while frontier:
+        if clock.out() or (max_expansions is not None and expansions >= max_expansions):
+            timed_out = clock.out()
+            break
+        _, _, g = heapq.heappop(frontier)
+        j = g.first_compound_edge()
+        if j is None:
+            continue
+        expansions += 1
+        edge = g.edges_bfs()[j]
+        for i in edge.valid_indices():
+            child = _split(g, j, i)
+            if child.is_discrete():
+                program, _ = child.to_program()
+                if str(program) in seen_programs:
+                    continue
+                seen_programs.add(str(program))
+                f, module, program, score, cost = evaluate_discrete(child, "select")
+                if f < best_f:
+                    best_f, best_module, best_prog, best_score, best_cost = (
+                        f,
+                        module,
+                        program,
+                        score,
+                        cost,
+                    )
+            else:
+                score = trainer.train_graph(child, child_epochs)
+                cost = child.structural_cost()
+                f = (1.0 - score) + penalty * cost
+                record(
+                    {
+                        "phase": "select",
+                        "program": None,
+                        "complete": False,
+                        "split": child.candidate_name(child.edges_bfs()[j], i),
+                        "score": score,
+                        "cost": cost,
+                        "objective": f,
+                        "elapsed": clock.elapsed(),
+                    }
+                )
+                if f < best_f:
+                    heapq.heappush(frontier, (f, next(tie), child))
+            if clock.out():
+                break
+        frontier = [e for e in frontier if e[0] < best_f]
+        heapq.heapify(frontier)
+    return SearchResult(best_module, best_prog, best_score, best_cost, history, timed_out)

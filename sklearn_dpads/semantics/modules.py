@@ -1,0 +1,212 @@
+"""One ``nn.Module`` per production kind, plus the neural hole fillers.
+
+Every module is called as ``module(x, mask, ctx)``:
+
+* atom input: ``x`` is ``(N, d)`` and ``mask`` is None; returns ``(N, k)``;
+* sequence input: ``x`` is ``(B, T, d)`` with ``mask`` ``(B, T)``; returns
+  ``(B, T, k)`` (per frame, or per prefix for atom-valued functions).
+
+``ctx`` is a per-forward cache used by the derivation graph (None otherwise).
+Production modules call their arguments through ``self.args``, which hold
+either compiled child modules or derivation-graph edges.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sklearn_dpads.grammar.production import Production
+from sklearn_dpads.grammar.types import FunctionType
+from sklearn_dpads.semantics.ops import prefix_window_mean
+
+__all__ = [
+    "ProductionModule",
+    "MapModule",
+    "MapPrefixesModule",
+    "FoldModule",
+    "WindowModule",
+    "IteModule",
+    "AddModule",
+    "MultiplyModule",
+    "ElementwiseModule",
+    "AffineModule",
+    "ConstantModule",
+    "NeuralSeq",
+    "NeuralAtom",
+    "build_production_module",
+    "neural_filler",
+    "hidden_width",
+]
+
+
+class ProductionModule(nn.Module):
+    """Base class: a production applied to argument callables."""
+
+    def __init__(self, production: Production, hole: FunctionType, child_types: tuple):
+        super().__init__()
+        self.production = production
+        self.hole = hole
+        self.child_types = tuple(child_types)
+        self.args = nn.ModuleList()
+
+    def set_args(self, args: list[nn.Module]) -> None:
+        """Attach argument modules (compiled children, graph edges or fillers)."""
+        if len(args) != len(self.child_types):
+            raise ValueError(
+                f"{self.production.name} takes {len(self.child_types)} argument(s), "
+                f"got {len(args)}."
+            )
+        self.args = nn.ModuleList(args)
+
+    def extra_repr(self) -> str:
+        return f"{self.production.name}: {self.hole}"
+
+
+class MapModule(ProductionModule):
+    def forward(self, x, mask, ctx=None):
+        B, T, d = x.shape
+        flat = x.reshape(B * T, d)
+        return self.args[0](flat, None, ctx).reshape(B, T, -1)
+
+
+class MapPrefixesModule(ProductionModule):
+    def forward(self, x, mask, ctx=None):
+        return self.args[0](x, mask, ctx)
+
+
+class FoldModule(ProductionModule):
+    def forward(self, x, mask, ctx=None):
+        B, T, _ = x.shape
+        k = self.hole.output.size
+        a = x.new_zeros(B, k)
+        outs = []
+        mf = mask.unsqueeze(-1).to(x.dtype)
+        for t in range(T):
+            new = self.args[0](torch.cat([x[:, t], a], dim=1), None, ctx)
+            m = mf[:, t]
+            a = m * new + (1.0 - m) * a
+            outs.append(a)
+        return torch.stack(outs, dim=1)
+
+
+class WindowModule(ProductionModule):
+    def forward(self, x, mask, ctx=None):
+        B, T, d = x.shape
+        m = prefix_window_mean(x, mask, int(self.production.params["left"]))
+        return self.args[0](m.reshape(B * T, d), None, ctx).reshape(B, T, -1)
+
+
+class IteModule(ProductionModule):
+    def forward(self, x, mask, ctx=None):
+        beta = float(self.production.params.get("beta", 1.0))
+        g = torch.sigmoid(beta * self.args[0](x, mask, ctx))
+        return g * self.args[1](x, mask, ctx) + (1.0 - g) * self.args[2](x, mask, ctx)
+
+
+class AddModule(ProductionModule):
+    def forward(self, x, mask, ctx=None):
+        return self.args[0](x, mask, ctx) + self.args[1](x, mask, ctx)
+
+
+class MultiplyModule(ProductionModule):
+    def forward(self, x, mask, ctx=None):
+        return self.args[0](x, mask, ctx) * self.args[1](x, mask, ctx)
+
+
+class ElementwiseModule(ProductionModule):
+    def forward(self, x, mask, ctx=None):
+        fn = self.production.params["function"]
+        return fn(*[a(x, mask, ctx) for a in self.args])
+
+
+class AffineModule(ProductionModule):
+    """``W [x[indices]; x[n_features:]] + b`` (the tail exists only inside folds)."""
+
+    def __init__(self, production, hole, child_types, n_features: int):
+        super().__init__(production, hole, child_types)
+        d = hole.input.size
+        idx = production.params.get("indices")
+        if idx is None:
+            sel = list(range(d))
+        else:
+            sel = list(idx) + list(range(n_features, d))
+        self.register_buffer("index", torch.tensor(sel, dtype=torch.long), persistent=False)
+        self.full = sel == list(range(d))
+        self.linear = nn.Linear(len(sel), hole.output.size)
+
+    def forward(self, x, mask, ctx=None):
+        if not self.full:
+            x = x.index_select(-1, self.index)
+        return self.linear(x)
+
+
+class ConstantModule(ProductionModule):
+    def __init__(self, production, hole, child_types):
+        super().__init__(production, hole, child_types)
+        self.value = nn.Parameter(torch.rand(hole.output.size) * 0.1)
+
+    def forward(self, x, mask, ctx=None):
+        shape = x.shape[:-1] + (self.value.shape[0],)
+        return self.value.expand(shape)
+
+
+class NeuralSeq(nn.Module):
+    """Neural filler for sequence-input holes: causal LSTM then a linear read-out."""
+
+    def __init__(self, hole: FunctionType, hidden: int):
+        super().__init__()
+        self.hole = hole
+        self.lstm = nn.LSTM(hole.input.size, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, hole.output.size)
+
+    def forward(self, x, mask, ctx=None):
+        h, _ = self.lstm(x)
+        return self.out(h)
+
+
+class NeuralAtom(nn.Module):
+    """Neural filler for atom holes: ``Linear -> ReLU -> Linear``."""
+
+    def __init__(self, hole: FunctionType, hidden: int):
+        super().__init__()
+        self.hole = hole
+        self.net = nn.Sequential(
+            nn.Linear(hole.input.size, hidden), nn.ReLU(), nn.Linear(hidden, hole.output.size)
+        )
+
+    def forward(self, x, mask, ctx=None):
+        return self.net(x)
+
+
+_KIND_TO_CLASS = {
+    "map": MapModule,
+    "map_prefixes": MapPrefixesModule,
+    "fold": FoldModule,
+    "window": WindowModule,
+    "ite": IteModule,
+    "add": AddModule,
+    "multiply": MultiplyModule,
+    "elementwise": ElementwiseModule,
+    "constant": ConstantModule,
+}
+
+
+def build_production_module(
+    production: Production, hole: FunctionType, child_types: tuple, n_features: int
+) -> ProductionModule:
+    """Instantiate the module of ``production`` filling ``hole`` (arguments unset)."""
+    if production.kind == "affine":
+        return AffineModule(production, hole, child_types, n_features)
+    return _KIND_TO_CLASS[production.kind](production, hole, child_types)
+
+
+def hidden_width(depth: int, max_units: int = 16, min_units: int = 4) -> int:
+    """Width of a neural filler at ``depth``: ``max(max_units * 0.5**(depth-1), min_units)``."""
+    return max(int(max_units * 0.5 ** max(depth - 1, 0)), min_units)
+
+
+def neural_filler(hole: FunctionType, depth: int, max_units: int = 16, min_units: int = 4):
+    """LSTM filler for sequence-input holes, MLP for atom holes."""
+    h = hidden_width(depth, max_units, min_units)
+    return NeuralSeq(hole, h) if hole.input.is_seq else NeuralAtom(hole, h)

@@ -1,0 +1,50 @@
+"""Masked tensor operations shared by the production modules.
+
+Conventions: a sequence is ``x`` of shape ``(B, T, d)`` with a boolean
+``mask`` of shape ``(B, T)`` that is True on real frames; padding frames come
+after the real ones. Functions of a sequence return per-step outputs of shape
+``(B, T, k)``: per frame for sequence-valued functions, per *prefix* (the value
+of the function on ``x[:t+1]``) for atom-valued ones, so every operation is
+causal and padding never reaches a real frame's output.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["lengths_to_mask", "prefix_window_mean", "last_step", "zero_padding"]
+
+
+def lengths_to_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """Boolean ``(B, T)`` mask from sequence lengths."""
+    return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Set padded frames to zero (so they cannot produce NaN downstream)."""
+    return torch.where(mask.unsqueeze(-1), x, x.new_zeros(()))
+
+
+def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.Tensor:
+    """Mean of the real frames ``t-left .. t`` for every ``t`` (O(T) via cumsum).
+
+    A centred window evaluated at the end of a prefix only covers frames up to
+    that end, so only the left extent matters here.
+    """
+    m = mask.unsqueeze(-1).to(x.dtype)
+    xm = x * m
+    cs = torch.cumsum(xm, dim=1)
+    cn = torch.cumsum(m, dim=1)
+    w = left + 1
+    if w < x.shape[1]:
+        pad_s = torch.zeros_like(cs[:, :w])
+        pad_n = torch.zeros_like(cn[:, :w])
+        cs = cs - torch.cat([pad_s, cs[:, :-w]], dim=1)
+        cn = cn - torch.cat([pad_n, cn[:, :-w]], dim=1)
+    return cs / cn.clamp_min(1.0)
+
+
+def last_step(y: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Pick ``y[b, lengths[b] - 1]`` from per-step outputs ``(B, T, k)``."""
+    idx = (lengths - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, y.shape[-1])
+    return y.gather(1, idx).squeeze(1)

@@ -1,0 +1,272 @@
+"""skorch nets that train programs and derivation graphs.
+
+:class:`ProgramNet` trains the parameters of a module (a compiled program);
+:class:`BilevelNet` trains a derivation graph by first-order bi-level
+optimisation: for every training batch, one step of the architecture logits
+on a batch of the architecture split, then one step of the program
+parameters on the training batch (dPads §5.3).
+
+Both record, per epoch, the validation loss, accuracy and F1 in the skorch
+history and keep the parameters of the best epoch (highest validation F1).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+from skorch.helper import predefined_split
+
+from sklearn_dpads.training.data import BatchIterator, SequenceDataset
+from sklearn_dpads.training.losses import flatten_valid
+
+__all__ = ["ProgramNet", "BilevelNet", "ValidationScores", "f1_from_logits", "predict_logits"]
+
+
+def _labels_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    if logits.shape[-1] == 1:
+        return (logits[..., 0] > 0).long()
+    return logits.argmax(-1)
+
+
+def f1_from_logits(logits: torch.Tensor, y: torch.Tensor, n_classes: int) -> tuple[float, float]:
+    """``(f1, accuracy)``: binary F1 of class 1, or macro F1 for multiclass."""
+    logits, y = flatten_valid(logits, y)
+    pred = _labels_from_logits(logits).cpu().numpy()
+    true = y.cpu().numpy()
+    if true.size == 0:
+        return 0.0, 0.0
+    acc = float((pred == true).mean())
+    if n_classes == 2:
+        tp = float(((pred == 1) & (true == 1)).sum())
+        denom = float((pred == 1).sum() + (true == 1).sum())
+        return (2 * tp / denom if denom else 0.0), acc
+    f1s = []
+    for c in range(n_classes):
+        tp = float(((pred == c) & (true == c)).sum())
+        denom = float((pred == c).sum() + (true == c).sum())
+        if denom:
+            f1s.append(2 * tp / denom)
+        else:
+            f1s.append(0.0)
+    present = [f for c, f in enumerate(f1s) if (true == c).any() or (pred == c).any()]
+    return float(np.mean(present)) if present else 0.0, acc
+
+
+@torch.no_grad()
+def predict_logits(module, dataset: SequenceDataset, batch_size: int = 1024, device="cpu"):
+    """Logits of ``module`` on ``dataset``, batch by batch, padded to full length."""
+    was = module.training
+    module.eval()
+    outs = []
+    try:
+        for s in range(0, len(dataset), batch_size):
+            idx = torch.arange(s, min(s + batch_size, len(dataset)))
+            X, _ = dataset.batch(idx)
+            x = X["x"].to(device=device, dtype=_dtype_of(module))
+            out = module(x, X["lengths"].to(device))
+            if out.dim() == 3 and out.shape[1] < dataset.x.shape[1]:
+                pad = out.new_zeros(out.shape[0], dataset.x.shape[1] - out.shape[1], out.shape[2])
+                out = torch.cat([out, pad], dim=1)
+            outs.append(out.cpu())
+    finally:
+        module.train(was)
+    return torch.cat(outs, dim=0)
+
+
+def _dtype_of(module) -> torch.dtype:
+    for p in module.parameters():
+        return p.dtype
+    return torch.float32
+
+
+class ValidationScores(Callback):
+    """Record ``valid_f1``/``valid_acc`` from the validation batches of each epoch."""
+
+    def __init__(self, n_classes: int):
+        self.n_classes = n_classes
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._logits, self._y = [], []
+
+    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        _, y = unpack_data(batch)
+        lg, yy = flatten_valid(y_pred.detach(), y.to(y_pred.device))
+        self._logits.append(lg.float().cpu())
+        self._y.append(yy.cpu())
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self._logits:
+            return
+        f1, acc = f1_from_logits(torch.cat(self._logits), torch.cat(self._y), self.n_classes)
+        net.history.record("valid_f1", f1)
+        net.history.record("valid_acc", acc)
+
+
+class _KeepBest(Callback):
+    """Keep a copy of the parameters of the epoch with the best ``valid_f1``."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_score_ = -np.inf
+        self.best_epoch_ = None
+        self.best_state_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1].get("valid_f1")
+        if score is None:
+            return
+        # ties go to the later epoch (more training)
+        if score >= self.best_score_:
+            self.best_score_ = score
+            self.best_epoch_ = len(net.history)
+            self.best_state_ = [p.detach().clone() for p in net.module_.parameters()]
+
+    def restore(self, net) -> None:
+        if self.best_state_ is None:
+            return
+        with torch.no_grad():
+            for p, v in zip(net.module_.parameters(), self.best_state_):
+                p.copy_(v)
+
+
+class ProgramNet(NeuralNet):
+    """Trains a module's parameters on ``SequenceDataset`` data.
+
+    Extra parameters on top of :class:`skorch.NeuralNet`:
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes (for the validation F1).
+    grad_clip : float or None
+        Clip the gradient norm of each step to this value.
+    restore_best : bool
+        After ``fit``, load the parameters of the epoch with the best
+        validation F1 (needs a validation split).
+    seed : int
+        Seed of the batch shuffling.
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        n_classes=2,
+        grad_clip=None,
+        restore_best=True,
+        seed=0,
+        **kwargs,
+    ):
+        kwargs.setdefault("iterator_train", BatchIterator)
+        kwargs.setdefault("iterator_valid", BatchIterator)
+        kwargs.setdefault("iterator_train__shuffle", True)
+        kwargs.setdefault("iterator_train__seed", seed)
+        kwargs.setdefault("optimizer", torch.optim.Adam)
+        kwargs.setdefault("verbose", 0)
+        kwargs.setdefault("train_split", None)
+        super().__init__(module, *args, **kwargs)
+        self.n_classes = n_classes
+        self.grad_clip = grad_clip
+        self.restore_best = restore_best
+        self.seed = seed
+
+    def get_default_callbacks(self):
+        return list(super().get_default_callbacks()) + [
+            ("valid_scores", ValidationScores(self.n_classes)),
+            ("keep_best", _KeepBest()),
+        ]
+
+    def module_parameters(self):
+        """Named parameters optimised by ``optimizer_``."""
+        return list(self.module_.named_parameters())
+
+    def initialize_optimizer(self, triggered_directly=None):
+        args, kwargs = self.get_params_for_optimizer("optimizer", self.module_parameters())
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        return self
+
+    def _clip(self, params):
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(params, self.grad_clip)
+
+    def train_step(self, batch, **fit_params):
+        self.optimizer_.zero_grad()
+        step = self.train_step_single(batch, **fit_params)
+        self._clip([p for _, p in self.module_parameters()])
+        self.optimizer_.step()
+        return step
+
+    def fit_data(self, train: SequenceDataset, valid: SequenceDataset | None = None):
+        """Fit on ``train``, scoring (and selecting the best epoch) on ``valid``."""
+        self.set_params(train_split=None if valid is None else predefined_split(valid))
+        self.fit(train, None)
+        if self.restore_best and valid is not None:
+            self.keep_best.restore(self)
+        return self
+
+    @property
+    def keep_best(self) -> _KeepBest:
+        return dict(self.callbacks_)["keep_best"]
+
+    @property
+    def best_score(self) -> float:
+        """Best validation F1 over the epochs (NaN without validation)."""
+        b = self.keep_best.best_score_
+        return float(b) if np.isfinite(b) else float("nan")
+
+
+class BilevelNet(ProgramNet):
+    """First-order bi-level training of a :class:`DerivationGraph`.
+
+    Parameters are split into architecture logits (``arch_optimizer_``, lr
+    ``arch_lr``) and program weights (``optimizer_``). The validation split
+    passed to :meth:`fit_data` is the architecture split (dPads' D_B): it
+    drives the architecture steps and the epoch scores.
+    """
+
+    def __init__(self, module, *args, arch_lr=1e-3, arch_weight_decay=0.0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.arch_lr = arch_lr
+        self.arch_weight_decay = arch_weight_decay
+
+    def module_parameters(self):
+        return [(f"w{i}", p) for i, p in enumerate(self.module_.weight_parameters())]
+
+    def initialize_optimizer(self, triggered_directly=None):
+        super().initialize_optimizer()
+        arch = self.module_.arch_parameters()
+        self.arch_params_ = arch
+        self.arch_optimizer_ = torch.optim.Adam(
+            arch, lr=self.arch_lr, weight_decay=self.arch_weight_decay
+        )
+        return self
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        ds = dataset_valid if dataset_valid is not None else dataset_train
+        it = BatchIterator(ds, batch_size=self.batch_size, shuffle=True, seed=self.seed + 7)
+        it._epoch = len(self.history)
+        self._arch_batches = itertools.cycle(it)
+
+    def train_step(self, batch, **fit_params):
+        self._set_training(True)
+        if self.arch_params_:
+            Xv, yv = unpack_data(next(self._arch_batches))
+            self.arch_optimizer_.zero_grad()
+            loss_a = self.get_loss(self.infer(Xv), yv.to(self.device), X=Xv, training=True)
+            loss_a.backward()
+            self._clip(self.arch_params_)
+            self.arch_optimizer_.step()
+            self.history.record_batch("arch_loss", float(loss_a.item()))
+        return super().train_step(batch, **fit_params)
+
+    def snapshot(self):
+        """A deep copy of the graph (used for A* children)."""
+        return copy.deepcopy(self.module_)
