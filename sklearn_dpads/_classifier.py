@@ -28,9 +28,14 @@ from sklearn_dpads.graph.derivation_graph import DerivationGraph
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.program import Program
 from sklearn_dpads.search.schedule import default_schedule
-from sklearn_dpads.search.selection import SearchClock, run_schedule, select_program
+from sklearn_dpads.search.selection import (
+    SearchClock,
+    refine_leaves,
+    run_schedule,
+    select_program,
+)
 from sklearn_dpads.training.data import SequenceDataset
-from sklearn_dpads.training.nets import predict_logits
+from sklearn_dpads.training.nets import best_threshold_f1, predict_logits
 from sklearn_dpads.training.search_trainer import SkorchSearchTrainer
 from sklearn_dpads.utils.validation import check_X, check_y, is_ragged
 
@@ -130,7 +135,8 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     arch_lr : float, default=0.02
         Adam learning rate of architecture weights.
     batch_size : int, default=256
-        Minibatch size (sequences).
+        Minibatch size (sequences); reduced on small data sets so that an epoch
+        has at least 4 steps.
     weight_decay : float, default=0.0
         Adam weight decay of program weights.
     loss : {"cross_entropy", "soft_f1"}, default="cross_entropy"
@@ -147,8 +153,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Clip scaled features to this absolute value (outlier safety).
     threshold : "auto", float or None, default="auto"
         Binary problems: ``"auto"`` moves the decision threshold to maximise F1
-        on the training data (folded into ``predict_proba``); a float in (0, 1)
-        sets the probability threshold; None keeps 0.5.
+        on the training data (folded into ``predict_proba``), unless
+        ``class_weight`` is a dict (explicit costs are then respected); a float
+        in (0, 1) sets the probability threshold; None keeps 0.5.
     share_nodes : bool, default=True
         dPads node sharing in the derivation graph.
     ite_beta : float, default=1.0
@@ -226,10 +233,17 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "normalize": [StrOptions({"robust", "standard"}), None],
         "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "threshold": [StrOptions({"auto"}), Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "threshold": [
+            StrOptions({"auto"}),
+            Interval(numbers.Real, 0, 1, closed="neither"),
+            None,
+        ],
         "share_nodes": ["boolean"],
         "ite_beta": [Interval(numbers.Real, 0, None, closed="neither")],
-        "max_search_samples": [Interval(numbers.Integral, 2, None, closed="left"), None],
+        "max_search_samples": [
+            Interval(numbers.Integral, 2, None, closed="left"),
+            None,
+        ],
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "device": [str, torch.device],
         "verbose": ["verbose"],
@@ -441,7 +455,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
                 f"single class {self.classes_[0]!r}."
             )
         self.label_type_ = label_type
-        if x.ndim == 2 and label_type == "frame":  # pragma: no cover - guarded in check_y
+        if (
+            x.ndim == 2 and label_type == "frame"
+        ):  # pragma: no cover - guarded in check_y
             raise ValueError("Per-frame labels need 3-D X.")
         y_enc = self._encode(grid)
         n_classes = len(self.classes_)
@@ -466,7 +482,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         idx_tr, idx_ar = self._split(len(full), valid_labels, rng)
         search_tr, search_ar = idx_tr, idx_ar
         if self.max_search_samples is not None and len(full) > self.max_search_samples:
-            keep = self._subsample(len(full), self.max_search_samples, valid_labels, rng)
+            keep = self._subsample(
+                len(full), self.max_search_samples, valid_labels, rng
+            )
             keep_set = set(keep.tolist())
             search_tr = np.array([i for i in idx_tr if i in keep_set])
             search_ar = np.array([i for i in idx_ar if i in keep_set])
@@ -477,11 +495,22 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             if devices:
                 torch.cuda.manual_seed_all(seed)
             self._search_and_train(
-                full, search_tr, search_ar, idx_ar, hole, n_classes, cw, device, seed, t0
+                full,
+                search_tr,
+                search_ar,
+                idx_ar,
+                hole,
+                n_classes,
+                cw,
+                device,
+                seed,
+                t0,
             )
         self._calibrate(full)
         self.fit_time_ = time.perf_counter() - t0
-        self._log(1, f"done in {self.fit_time_:.1f}s: {self.program_.pretty(self.dsl_)}")
+        self._log(
+            1, f"done in {self.fit_time_:.1f}s: {self.program_.pretty(self.dsl_)}"
+        )
         return self
 
     def _encode(self, grid: np.ndarray) -> np.ndarray:
@@ -505,12 +534,16 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
                 strat = labels
         try:
             a, b = train_test_split(
-                idx, test_size=self.validation_fraction, stratify=strat,
+                idx,
+                test_size=self.validation_fraction,
+                stratify=strat,
                 random_state=rng.randint(0, 2**31 - 1),
             )
         except ValueError:
             a, b = train_test_split(
-                idx, test_size=self.validation_fraction, random_state=rng.randint(0, 2**31 - 1)
+                idx,
+                test_size=self.validation_fraction,
+                random_state=rng.randint(0, 2**31 - 1),
             )
         if len(a) == 0 or len(b) == 0:
             return idx, idx
@@ -528,7 +561,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         )
         return np.sort(keep)
 
-    def _search_and_train(self, full, search_tr, search_ar, idx_ar, hole, n_classes, cw, device, seed, t0):
+    def _search_and_train(
+        self, full, search_tr, search_ar, idx_ar, hole, n_classes, cw, device, seed, t0
+    ):
         history: list = []
         self.search_history_ = history
 
@@ -543,7 +578,11 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
                 )
             else:
                 prog = row.get("program")
-                what = prog.pretty(self.dsl_) if prog is not None else f"partial ({row.get('split')})"
+                what = (
+                    prog.pretty(self.dsl_)
+                    if prog is not None
+                    else f"partial ({row.get('split')})"
+                )
                 self._log(
                     2,
                     f"  {row['phase']}: {what} F1 {row['score']:.3f} cost {row['cost']:.0f} "
@@ -559,10 +598,12 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             lr=self.lr,
             arch_lr=self.arch_lr,
             program_epochs=self.program_epochs,
-            batch_size=self.batch_size,
+            batch_size=_effective_batch_size(self.batch_size, len(search_tr)),
             weight_decay=self.weight_decay,
             device=device,
             seed=seed,
+            tune_threshold=n_classes == 2 and self._tunes_threshold(),
+            score_class_weight=cw if isinstance(self.class_weight, dict) else None,
         )
         graph = DerivationGraph(
             self.dsl_, hole, self.max_depth, share_nodes=self.share_nodes
@@ -589,7 +630,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             log=log,
             clock=clock,
         )
-        if not finished or result.timed_out:
+        result = refine_leaves(
+            result, trainer, penalty=self.penalty, log=log, clock=clock
+        )
+        if not finished or result.timed_out or clock.out():
             warnings.warn(
                 f"The search stopped after max_time={self.max_time}s; returning the "
                 "best program found so far.",
@@ -605,9 +649,15 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self.module_ = copy.deepcopy(module).to("cpu").double().eval()
         self.program_ = result.program
 
+    def _tunes_threshold(self) -> bool:
+        # explicit per-class weights express the costs to trade off: keep them
+        return self.threshold == "auto" and not isinstance(self.class_weight, dict)
+
     def _calibrate(self, full: SequenceDataset) -> None:
         self.logit_offset_ = 0.0
         if len(self.classes_) != 2 or self.threshold is None:
+            return
+        if self.threshold == "auto" and not self._tunes_threshold():
             return
         if self.threshold != "auto":
             p = float(self.threshold)
@@ -619,20 +669,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         yy = yy.numpy()
         if yy.min() == yy.max():
             return
-        order = np.argsort(-z)
-        zs, ys = z[order], yy[order]
-        tp = np.cumsum(ys)
-        k = np.arange(1, len(zs) + 1)
-        f1 = 2 * tp / (k + ys.sum())
-        # only cut between distinct scores
-        distinct = np.r_[zs[:-1] > zs[1:], True]
-        f1 = np.where(distinct, f1, -1)
-        best = int(np.argmax(f1))
-        nxt = zs[best + 1] if best + 1 < len(zs) else zs[best] - 1.0
-        thr = 0.5 * (zs[best] + nxt)
+        f1, thr = best_threshold_f1(z, yy)
         base = 2 * ((z > 0) & (yy == 1)).sum() / max((z > 0).sum() + yy.sum(), 1)
-        if f1[best] > base + 1e-12:
-            self.logit_offset_ = -float(thr)
+        if f1 > base + 1e-12:
+            self.logit_offset_ = -thr
 
     # --------------------------------------------------------------- predict
     def _prepare(self, X):
@@ -725,12 +765,18 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if self.label_type_ != "frame":
-            return accuracy_score(np.asarray(y).ravel() if np.ndim(y) == 2 and np.shape(y)[1] == 1 else y, self.predict(X), sample_weight=sample_weight)
+            return accuracy_score(
+                np.asarray(y).ravel() if np.ndim(y) == 2 and np.shape(y)[1] == 1 else y,
+                self.predict(X),
+                sample_weight=sample_weight,
+            )
         ragged = is_ragged(X)
         x, lengths, _ = check_X(self, X, reset=False)
         _, grid, lt = check_y(y, x, lengths, ragged=ragged)
         if lt != "frame":
-            raise ValueError("This model predicts per frame; y must be (n_samples, n_timesteps).")
+            raise ValueError(
+                "This model predicts per frame; y must be (n_samples, n_timesteps)."
+            )
         pred = self.predict(X)
         t_list, p_list = [], []
         for i, L in enumerate(lengths):
@@ -774,6 +820,11 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "program_"):
             return self.__repr__()
         return self.program_.pretty(self.dsl_)
+
+
+def _effective_batch_size(batch_size: int, n: int, min_steps: int = 4) -> int:
+    """Shrink the batch on small data so that an epoch has >= ``min_steps`` steps."""
+    return int(max(1, min(batch_size, max(8, -(-n // min_steps)))))
 
 
 def _sigmoid(z):

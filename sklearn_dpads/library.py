@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from sklearn_dpads.exceptions import GrammarError
@@ -25,7 +26,12 @@ from sklearn_dpads.grammar.production import (
     window_production,
 )
 
-__all__ = ["default_dsl", "make_production", "safe_identifier", "resolve_feature_groups"]
+__all__ = [
+    "default_dsl",
+    "make_production",
+    "safe_identifier",
+    "resolve_feature_groups",
+]
 
 
 def safe_identifier(text: str, used: set[str] | None = None) -> str:
@@ -61,7 +67,9 @@ def resolve_feature_groups(
         )
     if feature_groups is None:
         names = (
-            list(feature_names) if feature_names is not None else [f"x{i}" for i in range(n_features)]
+            list(feature_names)
+            if feature_names is not None
+            else [f"x{i}" for i in range(n_features)]
         )
         return {str(names[i]): (i,) for i in range(n_features)}
     if not isinstance(feature_groups, Mapping):
@@ -70,7 +78,9 @@ def resolve_feature_groups(
             f"indices, got {type(feature_groups).__name__}."
         )
     if not feature_groups:
-        raise ValueError("feature_groups is empty; pass None for one group per feature.")
+        raise ValueError(
+            "feature_groups is empty; pass None for one group per feature."
+        )
     out = {}
     for name, idx in feature_groups.items():
         if isinstance(idx, int | str | bytes) or not hasattr(idx, "__iter__"):
@@ -82,8 +92,10 @@ def resolve_feature_groups(
             raise ValueError(f"Feature group {name!r} is empty.")
         clean = []
         for i in idx:
-            if isinstance(i, bool) or not isinstance(i, int | getattr(__import__("numpy"), "integer")):
-                raise TypeError(f"Feature group {name!r} has a non-integer index {i!r}.")
+            if isinstance(i, bool) or not isinstance(i, int | np.integer):
+                raise TypeError(
+                    f"Feature group {name!r} has a non-integer index {i!r}."
+                )
             i = int(i)
             if not 0 <= i < n_features:
                 raise ValueError(
@@ -163,7 +175,9 @@ def default_dsl(
     if constant:
         prods.append(constant_production("const"))
     prods.extend(extra_productions)
-    return DSL(prods, n_features, list(feature_names) if feature_names is not None else None)
+    return DSL(
+        prods, n_features, list(feature_names) if feature_names is not None else None
+    )
 
 
 def make_production(
@@ -229,10 +243,17 @@ def make_production(
         )
     for r in range(7):
         for c in range(3):
-            want = float(python_function(*[float(a[r, c]) for a in args]))
+            try:
+                want = float(python_function(*[float(a[r, c]) for a in args]))
+            except Exception as exc:
+                raise GrammarError(
+                    f"python_function of {name!r} failed on sample ({r}, {c}): {exc}"
+                ) from exc
             got = float(out[r, c])
-            if not (math.isclose(want, got, rel_tol=1e-6, abs_tol=1e-9)
-                    or (math.isnan(want) and math.isnan(got))):
+            if not (
+                math.isclose(want, got, rel_tol=1e-6, abs_tol=1e-9)
+                or (math.isnan(want) and math.isnan(got))
+            ):
                 raise GrammarError(
                     f"function and python_function of {name!r} disagree: "
                     f"{got!r} vs {want!r} at sample ({r}, {c})."

@@ -67,7 +67,9 @@ class Program:
     def parse(cls, text: str) -> Program:
         """Parse s-expression text (leaves may be written ``(name)`` or ``name``)."""
         if not isinstance(text, str):
-            raise ProgramParseError(f"Program text must be a str, got {type(text).__name__}.")
+            raise ProgramParseError(
+                f"Program text must be a str, got {type(text).__name__}."
+            )
         tokens = []
         pos = 0
         stripped = text.rstrip()
@@ -98,7 +100,9 @@ class Program:
             return cls(tok), k + 1
         k += 1
         if k >= len(tokens) or tokens[k] in "()":
-            raise ProgramParseError(f"Expected a production name after '(' in {text!r}.")
+            raise ProgramParseError(
+                f"Expected a production name after '(' in {text!r}."
+            )
         symbol = tokens[k]
         k += 1
         children = []
@@ -121,7 +125,9 @@ class Program:
         """Number of production levels (a leaf has depth 1)."""
         return 1 + max((c.depth for c in self.children), default=0)
 
-    def walk(self, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Program]]:
+    def walk(
+        self, path: tuple[int, ...] = ()
+    ) -> Iterator[tuple[tuple[int, ...], Program]]:
         """Yield ``(path, subprogram)`` in pre-order."""
         yield path, self
         for i, c in enumerate(self.children):
@@ -171,7 +177,9 @@ def typecheck(program: Program, dsl: DSL, hole: FunctionType) -> TypedNode:
                 f"Production {p.symbol!r} at path {path} takes {len(ct)} argument(s), "
                 f"got {len(p.children)}."
             )
-        kids = tuple(rec(c, t, path + (i,)) for i, (c, t) in enumerate(zip(p.children, ct)))
+        kids = tuple(
+            rec(c, t, path + (i,)) for i, (c, t) in enumerate(zip(p.children, ct))
+        )
         return TypedNode(path, prod, h, kids)
 
     return rec(program, hole, ())

@@ -33,9 +33,7 @@ def typed_programs(draw):
     return hole, depth, draw(programs(DSL3, hole, depth))
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(typed_programs())
 def test_parse_render_round_trip(case):
     hole, depth, prog = case
@@ -56,7 +54,9 @@ def test_parse_render_round_trip(case):
 
 
 def test_leaves_may_omit_parentheses():
-    assert Program.parse("(add affine const)") == Program.parse("(add (affine) (const))")
+    assert Program.parse("(add affine const)") == Program.parse(
+        "(add (affine) (const))"
+    )
     assert Program.parse("const") == Program("const")
     assert Program("const").render() == "(const)"
 
@@ -109,7 +109,9 @@ def test_parse_error_is_grammar_error():
 
 
 def test_size_depth_walk_symbols():
-    p = Program.parse("(map_prefixes (ite (fold (affine)) (last5_avg (const)) (fold (affine))))")
+    p = Program.parse(
+        "(map_prefixes (ite (fold (affine)) (last5_avg (const)) (fold (affine))))"
+    )
     assert p.size == 8
     assert p.depth == 4
     assert Program("const").depth == 1 and Program("const").size == 1
@@ -176,7 +178,8 @@ def test_pretty_uses_group_names():
         (
             "(map (last5_avg (affine)))",
             "list[3] -> list[1]",
-            r"'last5_avg' at path \(0,\) cannot fill a hole of type atom\[3\] -> atom\[1\]",
+            r"'last5_avg' at path \(0,\) cannot fill a hole of type "
+            r"atom\[3\] -> atom\[1\]",
         ),
         (
             "(affine)",

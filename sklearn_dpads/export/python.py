@@ -102,7 +102,9 @@ def _param_list(tensor) -> list:
 def _stdlib_only_import(name, globals=None, locals=None, fromlist=(), level=0):
     top = name.split(".")[0]
     if level != 0 or top not in getattr(sys, "stdlib_module_names", {"math"}):
-        raise ImportError(f"exported programs may only import the standard library, not {name!r}")
+        raise ImportError(
+            f"exported programs may only import the standard library, not {name!r}"
+        )
     return builtins.__import__(name, globals, locals, fromlist, level)
 
 
@@ -388,7 +390,9 @@ def _wrap_terms(parts: list[str], indent: int, width: int) -> list[str]:
 def _render(node: TypedNode) -> str:
     if not node.children:
         return f"({node.production.name})"
-    return f"({node.production.name} " + " ".join(_render(c) for c in node.children) + ")"
+    return (
+        f"({node.production.name} " + " ".join(_render(c) for c in node.children) + ")"
+    )
 
 
 # assembling -------------------------------------------------------------------------
@@ -479,9 +483,7 @@ def _helpers(P: str, hole: FunctionType, n_out: int, pre: dict | None) -> str:
         if pre["clip"] is None:
             lines.append("    return z")
         else:
-            lines.append(
-                f"    return [min(max(v, -{P}CLIP), {P}CLIP) for v in z]"
-            )
+            lines.append(f"    return [min(max(v, -{P}CLIP), {P}CLIP) for v in z]")
     lines += ["", ""]
     if hole.input.is_seq:
         lines += [
@@ -715,7 +717,9 @@ def to_python_source(
     out.append(f"{P}CLASSES = [{', '.join(labels)}]")
     out.append(f"{P}N_FEATURES = {n_features}")
     if pre is not None:
-        out.append(f"{P}CENTER = [{', '.join(_float_literal(v) for v in pre['center'])}]")
+        out.append(
+            f"{P}CENTER = [{', '.join(_float_literal(v) for v in pre['center'])}]"
+        )
         out.append(f"{P}SCALE = [{', '.join(_float_literal(v) for v in pre['scale'])}]")
         if pre["clip"] is not None:
             out.append(f"{P}CLIP = {_float_literal(pre['clip'])}")

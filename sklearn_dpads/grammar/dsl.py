@@ -33,8 +33,14 @@ class DSL:
         feature_names: list[str] | None = None,
     ) -> None:
         prods = tuple(productions)
-        if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
-            raise GrammarError(f"n_features must be a positive int, got {n_features!r}.")
+        if (
+            not isinstance(n_features, int)
+            or isinstance(n_features, bool)
+            or n_features < 1
+        ):
+            raise GrammarError(
+                f"n_features must be a positive int, got {n_features!r}."
+            )
         seen: set[str] = set()
         for p in prods:
             if not isinstance(p, Production):
@@ -117,7 +123,9 @@ class DSL:
             )
         return self._memo[key]
 
-    def feasible(self, hole: FunctionType, depth: int) -> list[tuple[Production, tuple]]:
+    def feasible(
+        self, hole: FunctionType, depth: int
+    ) -> list[tuple[Production, tuple]]:
         """Expansions of ``hole`` that can be completed within ``depth`` levels."""
         key = ("fe", hole, depth)
         if key not in self._memo:
@@ -185,7 +193,9 @@ class DSLBuilder:
             self.add(p)
         return self
 
-    def build(self, root: FunctionType | None = None, max_depth: int | None = None) -> DSL:
+    def build(
+        self, root: FunctionType | None = None, max_depth: int | None = None
+    ) -> DSL:
         """Validate and return the DSL.
 
         Parameters

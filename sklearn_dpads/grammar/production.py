@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import keyword
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sklearn_dpads.exceptions import GrammarError
-from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
+from sklearn_dpads.grammar.types import Atom, FunctionType
 
 __all__ = [
     "Production",
@@ -46,6 +47,18 @@ BUILTIN_KINDS = (
     "constant",
     "elementwise",
 )
+
+_FIXED_ARITY = {
+    "map": 1,
+    "map_prefixes": 1,
+    "fold": 1,
+    "window": 1,
+    "ite": 3,
+    "add": 2,
+    "multiply": 2,
+    "affine": 0,
+    "constant": 0,
+}
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -95,8 +108,23 @@ class Production:
                 f"Unknown production kind {self.kind!r}; expected one of "
                 f"{', '.join(BUILTIN_KINDS)}."
             )
+        want = _FIXED_ARITY.get(self.kind)
+        ok = (
+            self.arity == want
+            if want is not None
+            else isinstance(self.arity, int)
+            and not isinstance(self.arity, bool)
+            and 1 <= self.arity <= 3
+        )
+        if not ok:
+            raise GrammarError(
+                f"Production {self.name!r} of kind {self.kind!r} cannot have arity "
+                f"{self.arity!r}."
+            )
         if not isinstance(self.cost, int | float) or not math.isfinite(self.cost):
-            raise GrammarError(f"Production cost must be a finite number, got {self.cost!r}.")
+            raise GrammarError(
+                f"Production cost must be a finite number, got {self.cost!r}."
+            )
         if self.cost < 0:
             raise GrammarError(f"Production cost must be >= 0, got {self.cost}.")
 
@@ -171,7 +199,14 @@ class Production:
     def __reduce__(self):
         return (
             _rebuild_production,
-            (self.name, self.kind, self.arity, dict(self.params), self.cost, self.description),
+            (
+                self.name,
+                self.kind,
+                self.arity,
+                dict(self.params),
+                self.cost,
+                self.description,
+            ),
         )
 
 
@@ -219,7 +254,9 @@ def window_production(name: str, left: int, right: int = 0) -> Production:
 def ite_production(name: str = "ite", beta: float = 1.0) -> Production:
     """Soft if-then-else: ``s(beta*c(x)) * f(x) + (1 - s(beta*c(x))) * g(x)``."""
     if not isinstance(beta, int | float) or not math.isfinite(beta) or beta <= 0:
-        raise GrammarError(f"ite temperature beta must be a positive number, got {beta!r}.")
+        raise GrammarError(
+            f"ite temperature beta must be a positive number, got {beta!r}."
+        )
     return Production(name, "ite", 3, {"beta": float(beta)}, 1.0, "soft if-then-else")
 
 
@@ -238,17 +275,22 @@ def affine_production(
 ) -> Production:
     """Affine leaf ``W x[indices] + b`` (``indices=None``: all features)."""
     if indices is not None:
+        try:
+            raw = list(indices)
+        except TypeError:
+            raise GrammarError(f"indices of {name!r} must be a list of ints.") from None
         idx = []
-        for i in indices:
-            if not isinstance(i, int | bool) or isinstance(i, bool):
-                try:
-                    import operator
-
-                    i = operator.index(i)
-                except TypeError:
-                    raise GrammarError(
-                        f"Feature index {i!r} of {name!r} is not an integer."
-                    ) from None
+        for i in raw:
+            if isinstance(i, bool):
+                raise GrammarError(
+                    f"Feature index {i!r} of {name!r} is not an integer."
+                )
+            try:
+                i = operator.index(i)
+            except TypeError:
+                raise GrammarError(
+                    f"Feature index {i!r} of {name!r} is not an integer."
+                ) from None
             if i < 0:
                 raise GrammarError(f"Feature index {i} of {name!r} is negative.")
             idx.append(int(i))
@@ -316,7 +358,9 @@ def elementwise_production(
     """
     _check_name(name)
     if not isinstance(arity, int) or isinstance(arity, bool) or not 1 <= arity <= 3:
-        raise GrammarError(f"arity of {name!r} must be an int in [1, 3], got {arity!r}.")
+        raise GrammarError(
+            f"arity of {name!r} must be an int in [1, 3], got {arity!r}."
+        )
     if not callable(function):
         raise GrammarError(f"function of {name!r} must be callable.")
     if not callable(python_function):

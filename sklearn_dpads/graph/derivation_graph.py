@@ -76,10 +76,15 @@ class Edge(nn.Module):
         return self._idx
 
     def set_valid(self, indices) -> None:
+        idx = sorted({int(i) for i in indices})
+        if not idx or idx[0] < 0 or idx[-1] >= len(self.valid):
+            raise ValueError(
+                f"set_valid needs indices in [0, {len(self.valid)}), got {list(indices)!r}."
+            )
         v = torch.zeros_like(self.valid)
-        v[list(indices)] = True
+        v[idx] = True
         self.valid.copy_(v)
-        self._idx = sorted(int(i) for i in indices)
+        self._idx = idx
 
     def probabilities(self) -> dict[int, float]:
         """Softmax over the valid candidates, ``{candidate index: probability}``."""
@@ -277,6 +282,8 @@ class DerivationGraph(RootModel):
     # pruning and selection ------------------------------------------------------
     def prune(self, top_n: int) -> None:
         """Top-N preservation: keep the ``top_n`` highest-alpha candidates per edge."""
+        if top_n < 1:
+            raise ValueError(f"top_n must be >= 1, got {top_n}.")
         for e in self.edges_bfs():
             idx = e.valid_indices()
             if len(idx) > top_n:
@@ -311,7 +318,10 @@ class DerivationGraph(RootModel):
                 return memo[id(e)]
             best = min(
                 e.target.cands[i].production.cost
-                + sum(edge_cost(a) if isinstance(a, Edge) else 1.0 for a in e.target.cands[i].args)
+                + sum(
+                    edge_cost(a) if isinstance(a, Edge) else 1.0
+                    for a in e.target.cands[i].args
+                )
                 for i in e.valid_indices()
             )
             memo[id(e)] = best
@@ -367,7 +377,9 @@ class DerivationGraph(RootModel):
         program, modules = self.to_program()
         pm = ProgramModule(program, self.dsl, self.hole)
         for path, src in modules.items():
-            state = {k: v for k, v in src.state_dict().items() if not k.startswith("args.")}
+            state = {
+                k: v for k, v in src.state_dict().items() if not k.startswith("args.")
+            }
             if state:
                 pm.node(path).load_state_dict(state, strict=False)
         dev = next(itertools.chain(self.parameters(), [torch.zeros(0)])).device

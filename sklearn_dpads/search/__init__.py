@@ -6,6 +6,7 @@ from sklearn_dpads.search.selection import (
     SearchResult,
     SearchTrainer,
     greedy_discretize,
+    refine_leaves,
     run_schedule,
     select_program,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "SearchResult",
     "SearchTrainer",
     "greedy_discretize",
+    "refine_leaves",
     "run_schedule",
     "select_program",
 ]

@@ -24,7 +24,14 @@ from typing import Any, Protocol
 from sklearn_dpads.graph.derivation_graph import DerivationGraph
 from sklearn_dpads.search.schedule import SearchStage
 
-__all__ = ["SearchTrainer", "SearchClock", "SearchResult", "run_schedule", "select_program", "greedy_discretize"]
+__all__ = [
+    "SearchTrainer",
+    "SearchClock",
+    "SearchResult",
+    "run_schedule",
+    "select_program",
+    "greedy_discretize",
+]
 
 
 class SearchTrainer(Protocol):
@@ -43,6 +50,7 @@ class SearchResult:
     cost: float
     history: list = field(default_factory=list)
     timed_out: bool = False
+    graph: Any = None
 
 
 class SearchClock:
@@ -165,7 +173,10 @@ def select_program(
         return f, module, program, score, cost
 
     greedy = greedy_discretize(graph)
-    best_f, best_module, best_prog, best_score, best_cost = evaluate_discrete(greedy, "greedy")
+    best_f, best_module, best_prog, best_score, best_cost = evaluate_discrete(
+        greedy, "greedy"
+    )
+    best_graph = greedy
     seen_programs = {str(best_prog)}
 
     tie = itertools.count()
@@ -198,6 +209,7 @@ def select_program(
                         score,
                         cost,
                     )
+                    best_graph = child
             else:
                 score = trainer.train_graph(child, child_epochs)
                 cost = child.structural_cost()
@@ -220,4 +232,77 @@ def select_program(
                 break
         frontier = [e for e in frontier if e[0] < best_f]
         heapq.heapify(frontier)
-    return SearchResult(best_module, best_prog, best_score, best_cost, history, timed_out)
+    result = SearchResult(
+        best_module, best_prog, best_score, best_cost, history, timed_out
+    )
+    result.graph = best_graph
+    return result
+
+
+def refine_leaves(
+    result: SearchResult,
+    trainer: SearchTrainer,
+    *,
+    penalty: float = 0.01,
+    log: Callable[[dict], None] | None = None,
+    clock: SearchClock | None = None,
+) -> SearchResult:
+    """Try widening each feature-group affine leaf to the full affine leaf.
+
+    Early in bi-level training a narrow leaf on the single most predictive
+    feature group often outscores the (initially noisy) full affine leaf and
+    wins the top-N pruning, although a wider leaf fits better. This step
+    retrains the chosen program with each such leaf replaced by a full
+    affine leaf of the same candidate set, and keeps a replacement only when
+    the validation F1 improves by more than ``penalty``. It runs greedily,
+    one leaf at a time, in breadth-first order.
+    """
+    clock = clock or SearchClock(None)
+    graph = getattr(result, "graph", None)
+    if graph is None:
+        return result
+    best = result
+    j = 0
+    while True:
+        if clock.out():
+            break
+        edges = best.graph.edges_bfs()
+        if j >= len(edges):
+            break
+        e = edges[j]
+        (i,) = e.valid_indices()
+        cand = e.target.cands[i]
+        prod = cand.production
+        wide = [
+            k
+            for k, c in enumerate(e.target.cands)
+            if c.production.kind == "affine"
+            and c.production.params.get("indices") is None
+        ]
+        j += 1
+        if prod.kind != "affine" or prod.params.get("indices") is None or not wide:
+            continue
+        child = _split(best.graph, j - 1, wide[0])
+        module, score = trainer.train_program(child)
+        cost = child.structural_cost()
+        program, _ = child.to_program()
+        f = (1.0 - score) + penalty * cost
+        row = {
+            "phase": "refine",
+            "program": program,
+            "complete": True,
+            "score": score,
+            "cost": cost,
+            "objective": f,
+            "elapsed": clock.elapsed(),
+        }
+        best.history.append(row)
+        if log is not None:
+            log(row)
+        if score > best.score + penalty:
+            new = SearchResult(
+                module, program, score, cost, best.history, best.timed_out
+            )
+            new.graph = child
+            best = new
+    return best

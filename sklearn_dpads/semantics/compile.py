@@ -33,7 +33,9 @@ class RootModel(nn.Module):
         if not self.hole.input.is_seq:
             return self.root(x, None, self._new_ctx())
         if lengths is None:
-            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
+            lengths = torch.full(
+                (x.shape[0],), x.shape[1], dtype=torch.long, device=x.device
+            )
         mask = lengths_to_mask(lengths, x.shape[1])
         x = zero_padding(x, mask)
         y = self.root(x, mask, self._new_ctx())
@@ -72,7 +74,9 @@ class ProgramModule(RootModel):
     def own_state(self, path: tuple[int, ...]) -> dict[str, torch.Tensor]:
         """The parameters of the node at ``path`` alone (not its arguments')."""
         return {
-            k: v for k, v in self.node(path).state_dict().items() if not k.startswith("args.")
+            k: v
+            for k, v in self.node(path).state_dict().items()
+            if not k.startswith("args.")
         }
 
     def parameters_by_path(self) -> dict[tuple[int, ...], dict[str, torch.Tensor]]:
@@ -86,12 +90,16 @@ class ProgramModule(RootModel):
 
 
 def _build(node: TypedNode, n_features: int) -> ProductionModule:
-    mod = build_production_module(node.production, node.hole, tuple(c.hole for c in node.children), n_features)
+    mod = build_production_module(
+        node.production, node.hole, tuple(c.hole for c in node.children), n_features
+    )
     mod.set_args([_build(c, n_features) for c in node.children])
     return mod
 
 
-def compile_program(program: Program | str, dsl: DSL, hole: FunctionType) -> ProgramModule:
+def compile_program(
+    program: Program | str, dsl: DSL, hole: FunctionType
+) -> ProgramModule:
     """Type-check ``program`` against ``dsl`` and build its module.
 
     Parameters

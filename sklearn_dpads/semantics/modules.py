@@ -131,7 +131,9 @@ class AffineModule(ProductionModule):
             sel = list(range(d))
         else:
             sel = list(idx) + list(range(n_features, d))
-        self.register_buffer("index", torch.tensor(sel, dtype=torch.long), persistent=False)
+        self.register_buffer(
+            "index", torch.tensor(sel, dtype=torch.long), persistent=False
+        )
         self.full = sel == list(range(d))
         self.linear = nn.Linear(len(sel), hole.output.size)
 
@@ -172,7 +174,9 @@ class NeuralAtom(nn.Module):
         super().__init__()
         self.hole = hole
         self.net = nn.Sequential(
-            nn.Linear(hole.input.size, hidden), nn.ReLU(), nn.Linear(hidden, hole.output.size)
+            nn.Linear(hole.input.size, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hole.output.size),
         )
 
     def forward(self, x, mask, ctx=None):
@@ -206,7 +210,9 @@ def hidden_width(depth: int, max_units: int = 16, min_units: int = 4) -> int:
     return max(int(max_units * 0.5 ** max(depth - 1, 0)), min_units)
 
 
-def neural_filler(hole: FunctionType, depth: int, max_units: int = 16, min_units: int = 4):
+def neural_filler(
+    hole: FunctionType, depth: int, max_units: int = 16, min_units: int = 4
+):
     """LSTM filler for sequence-input holes, MLP for atom holes."""
     h = hidden_width(depth, max_units, min_units)
     return NeuralSeq(hole, h) if hole.input.is_seq else NeuralAtom(hole, h)

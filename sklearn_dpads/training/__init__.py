@@ -2,7 +2,12 @@
 
 from sklearn_dpads.training.data import BatchIterator, SequenceDataset
 from sklearn_dpads.training.losses import ProgramLoss
-from sklearn_dpads.training.nets import BilevelNet, ProgramNet, f1_from_logits, predict_logits
+from sklearn_dpads.training.nets import (
+    BilevelNet,
+    ProgramNet,
+    f1_from_logits,
+    predict_logits,
+)
 from sklearn_dpads.training.search_trainer import SkorchSearchTrainer
 
 __all__ = [

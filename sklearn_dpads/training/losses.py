@@ -9,7 +9,9 @@ from torch.nn import functional as F
 __all__ = ["ProgramLoss", "flatten_valid"]
 
 
-def flatten_valid(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def flatten_valid(
+    logits: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Pool per-frame outputs over real frames: ``(M, O)`` logits and ``(M,)`` labels."""
     if logits.dim() == 3:
         T = min(logits.shape[1], y.shape[1])
@@ -39,7 +41,11 @@ class ProgramLoss(nn.Module):
         super().__init__()
         self.n_classes = n_classes
         self.loss = loss
-        w = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32)
+        w = (
+            None
+            if class_weight is None
+            else torch.as_tensor(class_weight, dtype=torch.float32)
+        )
         self.register_buffer("class_weight", w)
 
     def forward(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -54,8 +60,14 @@ class ProgramLoss(nn.Module):
             t = y.to(z.dtype)
             if self.loss == "cross_entropy":
                 sw = None if w is None else w[y]
-                out = F.binary_cross_entropy_with_logits(z, t, weight=sw, reduction="sum")
-                norm = sw.sum() if sw is not None else torch.tensor(float(z.numel()), dtype=z.dtype)
+                out = F.binary_cross_entropy_with_logits(
+                    z, t, weight=sw, reduction="sum"
+                )
+                norm = (
+                    sw.sum()
+                    if sw is not None
+                    else torch.tensor(float(z.numel()), dtype=z.dtype)
+                )
                 return out / norm
             p = torch.sigmoid(z)
             tp, fp, fn = (p * t).sum(), (p * (1 - t)).sum(), ((1 - p) * t).sum()

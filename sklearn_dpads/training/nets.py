@@ -25,7 +25,14 @@ from skorch.helper import predefined_split
 from sklearn_dpads.training.data import BatchIterator, SequenceDataset
 from sklearn_dpads.training.losses import flatten_valid
 
-__all__ = ["ProgramNet", "BilevelNet", "ValidationScores", "f1_from_logits", "predict_logits"]
+__all__ = [
+    "ProgramNet",
+    "BilevelNet",
+    "ValidationScores",
+    "f1_from_logits",
+    "best_threshold_f1",
+    "predict_logits",
+]
 
 
 def _labels_from_logits(logits: torch.Tensor) -> torch.Tensor:
@@ -34,14 +41,50 @@ def _labels_from_logits(logits: torch.Tensor) -> torch.Tensor:
     return logits.argmax(-1)
 
 
-def f1_from_logits(logits: torch.Tensor, y: torch.Tensor, n_classes: int) -> tuple[float, float]:
-    """``(f1, accuracy)``: binary F1 of class 1, or macro F1 for multiclass."""
+def best_threshold_f1(scores: np.ndarray, true: np.ndarray) -> tuple[float, float]:
+    """Highest positive-class F1 over all thresholds, and that threshold."""
+    order = np.argsort(-scores, kind="stable")
+    zs, ys = scores[order], true[order]
+    n_pos = ys.sum()
+    if n_pos == 0 or len(zs) == 0:
+        return 0.0, 0.0
+    tp = np.cumsum(ys)
+    k = np.arange(1, len(zs) + 1)
+    f1 = 2 * tp / (k + n_pos)
+    distinct = np.r_[zs[:-1] > zs[1:], True]
+    f1 = np.where(distinct, f1, -1.0)
+    best = int(np.argmax(f1))
+    nxt = zs[best + 1] if best + 1 < len(zs) else zs[best] - 1.0
+    return float(f1[best]), float(0.5 * (zs[best] + nxt))
+
+
+def f1_from_logits(
+    logits: torch.Tensor,
+    y: torch.Tensor,
+    n_classes: int,
+    tune_threshold: bool = False,
+    class_weight=None,
+) -> tuple[float, float]:
+    """``(f1, accuracy)``: binary F1 of class 1, or macro F1 for multiclass.
+
+    With ``tune_threshold`` the binary F1 is the best over decision thresholds
+    (the estimator tunes its threshold after training). With explicit
+    ``class_weight`` (per-class costs) the score is instead the class-weighted
+    accuracy, consistent with the weighted loss.
+    """
     logits, y = flatten_valid(logits, y)
     pred = _labels_from_logits(logits).cpu().numpy()
     true = y.cpu().numpy()
     if true.size == 0:
         return 0.0, 0.0
+    if class_weight is not None:
+        sw = np.asarray(class_weight, dtype=np.float64)[true]
+        acc = float(np.average(pred == true, weights=sw)) if sw.sum() > 0 else 0.0
+        return acc, acc
     acc = float((pred == true).mean())
+    if n_classes == 2 and tune_threshold:
+        f1, _ = best_threshold_f1(logits[:, 0].double().cpu().numpy(), true)
+        return f1, acc
     if n_classes == 2:
         tp = float(((pred == 1) & (true == 1)).sum())
         denom = float((pred == 1).sum() + (true == 1).sum())
@@ -59,7 +102,9 @@ def f1_from_logits(logits: torch.Tensor, y: torch.Tensor, n_classes: int) -> tup
 
 
 @torch.no_grad()
-def predict_logits(module, dataset: SequenceDataset, batch_size: int = 1024, device="cpu"):
+def predict_logits(
+    module, dataset: SequenceDataset, batch_size: int = 1024, device="cpu"
+):
     """Logits of ``module`` on ``dataset``, batch by batch, padded to full length."""
     was = module.training
     module.eval()
@@ -71,7 +116,9 @@ def predict_logits(module, dataset: SequenceDataset, batch_size: int = 1024, dev
             x = X["x"].to(device=device, dtype=_dtype_of(module))
             out = module(x, X["lengths"].to(device))
             if out.dim() == 3 and out.shape[1] < dataset.x.shape[1]:
-                pad = out.new_zeros(out.shape[0], dataset.x.shape[1] - out.shape[1], out.shape[2])
+                pad = out.new_zeros(
+                    out.shape[0], dataset.x.shape[1] - out.shape[1], out.shape[2]
+                )
                 out = torch.cat([out, pad], dim=1)
             outs.append(out.cpu())
     finally:
@@ -88,8 +135,10 @@ def _dtype_of(module) -> torch.dtype:
 class ValidationScores(Callback):
     """Record ``valid_f1``/``valid_acc`` from the validation batches of each epoch."""
 
-    def __init__(self, n_classes: int):
+    def __init__(self, n_classes: int, tune_threshold: bool = False, class_weight=None):
         self.n_classes = n_classes
+        self.tune_threshold = tune_threshold
+        self.class_weight = class_weight
 
     def on_epoch_begin(self, net, **kwargs):
         self._logits, self._y = [], []
@@ -105,7 +154,12 @@ class ValidationScores(Callback):
     def on_epoch_end(self, net, **kwargs):
         if not self._logits:
             return
-        f1, acc = f1_from_logits(torch.cat(self._logits), torch.cat(self._y), self.n_classes)
+        f1, acc = f1_from_logits(
+            torch.cat(self._logits),
+            torch.cat(self._y),
+            self.n_classes,
+            self.tune_threshold,
+        )
         net.history.record("valid_f1", f1)
         net.history.record("valid_acc", acc)
 
@@ -162,6 +216,8 @@ class ProgramNet(NeuralNet):
         grad_clip=None,
         restore_best=True,
         seed=0,
+        tune_threshold=False,
+        score_class_weight=None,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train", BatchIterator)
@@ -176,10 +232,14 @@ class ProgramNet(NeuralNet):
         self.grad_clip = grad_clip
         self.restore_best = restore_best
         self.seed = seed
+        self.tune_threshold = tune_threshold
+        self.score_class_weight = score_class_weight
 
     def get_default_callbacks(self):
         return list(super().get_default_callbacks()) + [
-            ("valid_scores", ValidationScores(self.n_classes)),
+            ("valid_scores", ValidationScores(
+                    self.n_classes, self.tune_threshold, self.score_class_weight
+                )),
             ("keep_best", _KeepBest()),
         ]
 
@@ -188,7 +248,9 @@ class ProgramNet(NeuralNet):
         return list(self.module_.named_parameters())
 
     def initialize_optimizer(self, triggered_directly=None):
-        args, kwargs = self.get_params_for_optimizer("optimizer", self.module_parameters())
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.module_parameters()
+        )
         self.optimizer_ = self.optimizer(*args, **kwargs)
         return self
 
@@ -251,7 +313,9 @@ class BilevelNet(ProgramNet):
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         ds = dataset_valid if dataset_valid is not None else dataset_train
-        it = BatchIterator(ds, batch_size=self.batch_size, shuffle=True, seed=self.seed + 7)
+        it = BatchIterator(
+            ds, batch_size=self.batch_size, shuffle=True, seed=self.seed + 7
+        )
         it._epoch = len(self.history)
         self._arch_batches = itertools.cycle(it)
 
@@ -260,7 +324,9 @@ class BilevelNet(ProgramNet):
         if self.arch_params_:
             Xv, yv = unpack_data(next(self._arch_batches))
             self.arch_optimizer_.zero_grad()
-            loss_a = self.get_loss(self.infer(Xv), yv.to(self.device), X=Xv, training=True)
+            loss_a = self.get_loss(
+                self.infer(Xv), yv.to(self.device), X=Xv, training=True
+            )
             loss_a.backward()
             self._clip(self.arch_params_)
             self.arch_optimizer_.step()

@@ -42,6 +42,10 @@ class SkorchSearchTrainer:
         Torch device.
     seed : int
         Seed of the batch order.
+    tune_threshold : bool
+        Score binary problems by their best-threshold F1.
+    score_class_weight : ndarray or None
+        Weight validation samples by their class in the F1 scores.
     on_epoch : callable, optional
         Called with the net after each training run (for progress display).
     """
@@ -63,6 +67,8 @@ class SkorchSearchTrainer:
         grad_clip: float | None = 1.0,
         device: str = "cpu",
         seed: int = 0,
+        tune_threshold: bool = False,
+        score_class_weight=None,
         on_epoch: Callable | None = None,
     ):
         self.train = train
@@ -80,6 +86,8 @@ class SkorchSearchTrainer:
         self.device = device
         self.seed = seed
         self.on_epoch = on_epoch
+        self.tune_threshold = tune_threshold
+        self.score_class_weight = score_class_weight
         self.n_runs = 0
 
     def _criterion(self) -> ProgramLoss:
@@ -96,6 +104,8 @@ class SkorchSearchTrainer:
             grad_clip=self.grad_clip,
             device=self.device,
             seed=self.seed + self.n_runs,
+            tune_threshold=self.tune_threshold,
+            score_class_weight=self.score_class_weight,
             optimizer__weight_decay=self.weight_decay,
         )
 

@@ -48,8 +48,12 @@ def check_X(estimator, X, y=None, *, reset: bool):
     name = type(estimator).__name__
     if is_ragged(X):
         seqs = [
-            check_array(s, dtype=[np.float64, np.float32], ensure_all_finite=True,
-                        input_name="X")
+            check_array(
+                s,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite=True,
+                input_name="X",
+            )
             for s in X
         ]
         F = {s.shape[1] for s in seqs}
@@ -72,12 +76,20 @@ def check_X(estimator, X, y=None, *, reset: bool):
             f"Sparse data was passed to {name}, but dense data is required. Use "
             "'.toarray()' to convert to a dense numpy array."
         )
-    ndim = np.ndim(X) if not hasattr(X, "ndim") else X.ndim
-    if ndim == 2 or (ndim != 3 and not hasattr(X, "__array__") and ndim != 1):
+    shape = getattr(X, "shape", None)
+    if shape is not None:
+        ndim = len(shape)
+    else:
+        try:
+            ndim = np.asarray(X, dtype=object).ndim
+        except ValueError:  # inhomogeneous nesting: let check_array explain
+            ndim = 2
+    if ndim == 2:
         kw = dict(dtype=[np.float64, np.float32], ensure_all_finite=True, reset=reset)
         if reset and y is not None:
-            X, y = validate_data(estimator, X, y, **kw, multi_output=True,
-                                 y_numeric=False)
+            X, y = validate_data(
+                estimator, X, y, **kw, multi_output=True, y_numeric=False
+            )
         elif reset:
             X = validate_data(estimator, X, **kw)
         else:
@@ -91,26 +103,40 @@ def check_X(estimator, X, y=None, *, reset: bool):
             estimator.input_ndim_ = 2
         return np.asarray(X, dtype=np.float32), None, y
     X = check_array(
-        X, allow_nd=True, ensure_2d=False, dtype=[np.float64, np.float32],
-        ensure_all_finite=False, input_name="X",
+        X,
+        allow_nd=True,
+        ensure_2d=False,
+        dtype=[np.float64, np.float32],
+        ensure_all_finite=False,
+        input_name="X",
     )
     if X.ndim != 3:
         raise ValueError(_reshape_msg(X.ndim))
     n, T, F = X.shape
     if n == 0:
-        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
     if T == 0:
-        raise ValueError(f"Found array with 0 time steps (shape={X.shape}); sequences need at least one frame.")
+        raise ValueError(
+            f"Found array with 0 time steps (shape={X.shape}); sequences need at least one frame."
+        )
     if F == 0:
-        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
     if np.isinf(X).any():
-        raise ValueError("Input X contains infinity or a value too large for dtype('float32').")
+        raise ValueError(
+            "Input X contains infinity or a value too large for dtype('float32')."
+        )
     nan = np.isnan(X)
     lengths = np.full(n, T, dtype=np.int64)
     if nan.any():
         frame_nan = nan.all(axis=2)  # (n, T)
         # padding = a trailing run of all-NaN frames
-        trailing = np.flip(np.cumprod(np.flip(frame_nan, axis=1), axis=1), axis=1).astype(bool)
+        trailing = np.flip(
+            np.cumprod(np.flip(frame_nan, axis=1), axis=1), axis=1
+        ).astype(bool)
         if (nan & ~trailing[:, :, None]).any():
             raise ValueError(
                 "Input X contains NaN. Only whole frames at the end of a sequence "
@@ -130,9 +156,7 @@ def check_X(estimator, X, y=None, *, reset: bool):
             check_consistent_length(X, y)
         estimator.input_ndim_ = 3
     elif getattr(estimator, "input_ndim_", 3) == 2:
-        raise ValueError(
-            f"{name} was fitted on tabular data (2D X); got a 3D array."
-        )
+        raise ValueError(f"{name} was fitted on tabular data (2D X); got a 3D array.")
     _set_or_check_features(estimator, F, 3, reset)
     return np.asarray(X, dtype=np.float32), lengths, y
 
@@ -192,8 +216,17 @@ def check_y(y, x: np.ndarray, lengths, *, ragged: bool):
         raise ValueError(
             f"Found input variables with inconsistent numbers of samples: [{n}, {y_arr.shape[0]}]"
         )
-    if y_arr.ndim == 2 and x.ndim == 3 and y_arr.shape[1] != 1 or (
-        y_arr.ndim == 2 and x.ndim == 3 and x.shape[1] == 1 and y_arr.shape[1] == 1 and False
+    if (
+        y_arr.ndim == 2
+        and x.ndim == 3
+        and y_arr.shape[1] != 1
+        or (
+            y_arr.ndim == 2
+            and x.ndim == 3
+            and x.shape[1] == 1
+            and y_arr.shape[1] == 1
+            and False
+        )
     ):
         T = x.shape[1]
         if y_arr.shape[1] != T:
@@ -237,7 +270,9 @@ def _check_targets(y: np.ndarray) -> None:
         kinds = {type(v) for v in y.ravel()}
         if any(v is None for v in y.ravel()):
             raise ValueError("y contains None labels.")
-        numeric = all(issubclass(k, numbers.Number) and not issubclass(k, bool) for k in kinds)
+        numeric = all(
+            issubclass(k, numbers.Number) and not issubclass(k, bool) for k in kinds
+        )
         if len(kinds) > 1 and not numeric:
             raise TypeError(
                 f"y mixes label types {sorted(k.__name__ for k in kinds)}; use labels of one type."

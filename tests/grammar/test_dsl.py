@@ -274,16 +274,22 @@ def test_make_production_lambda_python_function():
 
 @pytest.mark.parametrize("arity", [0, 4, -1, True, 1.0, "2"])
 def test_make_production_bad_arity(arity):
-    with pytest.raises(GrammarError, match=r"arity of 'neg' must be an int in \[1, 3\]"):
+    with pytest.raises(
+        GrammarError, match=r"arity of 'neg' must be an int in \[1, 3\]"
+    ):
         make_production("neg", torch_neg, arity, python_function=py_neg)
 
 
 def test_make_production_non_callable():
     with pytest.raises(GrammarError, match=r"^function of 'neg' must be callable"):
         make_production("neg", "torch.neg", 1, python_function=py_neg)
-    with pytest.raises(GrammarError, match=r"^python_function of 'neg' must be callable"):
+    with pytest.raises(
+        GrammarError, match=r"^python_function of 'neg' must be callable"
+    ):
         make_production("neg", torch_neg, 1, python_function=3.0)
-    with pytest.raises(GrammarError, match=r"^sympy_function of 'neg' must be callable"):
+    with pytest.raises(
+        GrammarError, match=r"^sympy_function of 'neg' must be callable"
+    ):
         make_production(
             "neg", torch_neg, 1, python_function=py_neg, sympy_function="-x"
         )
@@ -311,7 +317,9 @@ def test_make_production_shape_changing(fn):
 
 
 def test_make_production_disagreeing_functions():
-    with pytest.raises(GrammarError, match=r"function and python_function of 'f' disagree"):
+    with pytest.raises(
+        GrammarError, match=r"function and python_function of 'f' disagree"
+    ):
         make_production("f", torch_neg, 1, python_function=py_identity)
 
 
@@ -338,7 +346,12 @@ def test_custom_production_dsl_is_picklable():
 def test_builtin_production_pickle_round_trip():
     for p in [window_production("w", 2, 1), affine_production("a", [1], "g")]:
         q = pickle.loads(pickle.dumps(p))
-        assert (q.name, q.kind, q.arity, q.params) == (p.name, p.kind, p.arity, p.params)
+        assert (q.name, q.kind, q.arity, q.params) == (
+            p.name,
+            p.kind,
+            p.arity,
+            p.params,
+        )
 
 
 # typing: expansions, feasible, can_complete, min_depth, check_root -------------
@@ -359,9 +372,7 @@ def test_child_types_of_builtins():
     assert map_production().child_types(h_ll, F) == (parse_type("atom[2] -> atom[3]"),)
     assert map_production().child_types(h_la, F) is None
     assert map_prefixes_production().child_types(h_ll, F) == (h_la,)
-    assert fold_production().child_types(h_la, F) == (
-        parse_type("atom[5] -> atom[3]"),
-    )
+    assert fold_production().child_types(h_la, F) == (parse_type("atom[5] -> atom[3]"),)
     assert fold_production().child_types(h_ll, F) is None
     assert window_production("w", 1).child_types(h_la, F) == (
         parse_type("atom[2] -> atom[3]"),
@@ -375,7 +386,10 @@ def test_child_types_of_builtins():
     a = parse_type("atom[4] -> atom[3]")
     assert multiply_production().child_types(a, F) == (a, a)
     assert affine_production("aff", [0]).child_types(a, F) == ()
-    assert affine_production("aff", [0]).child_types(parse_type("atom[1] -> atom[1]"), F) is None
+    assert (
+        affine_production("aff", [0]).child_types(parse_type("atom[1] -> atom[1]"), F)
+        is None
+    )
     assert constant_production().child_types(a, F) == ()
     assert constant_production().child_types(h_la, F) is None
 
@@ -405,7 +419,7 @@ def test_feasible_respects_depth():
     assert _names(dsl.feasible(LIST_LIST, 3)) == ["map", "map_prefixes", "ite"]
     # expansions ignores depth
     assert "ite" in _names(dsl.expansions(LIST_ATOM))
-    for p, ct in dsl.feasible(LIST_ATOM, 3):
+    for _, ct in dsl.feasible(LIST_ATOM, 3):
         assert all(dsl.can_complete(c, 2) for c in ct)
 
 
@@ -464,7 +478,13 @@ DEFAULT_NAMES = [
 def test_default_dsl_contents():
     dsl = default_dsl(3)
     names = [p.name for p in dsl.productions]
-    assert names == DEFAULT_NAMES + ["affine_x0", "affine_x1", "affine_x2", "affine", "const"]
+    assert names == DEFAULT_NAMES + [
+        "affine_x0",
+        "affine_x1",
+        "affine_x2",
+        "affine",
+        "const",
+    ]
     assert dsl["affine_x1"].params == {"indices": (1,), "group": "x1"}
     assert dsl["affine"].params == {"indices": None, "group": None}
     assert dsl["last5_avg"].params == {"left": 4, "right": 0}
@@ -522,7 +542,9 @@ def test_hostile_group_names_become_safe_identifiers():
     user = make_production("affine_x0", torch_neg, 1, python_function=py_neg)
     dsl = default_dsl(3, groups, extra_productions=[user])
     affines = [
-        p for p in dsl.productions if p.kind == "affine" and p.params["group"] is not None
+        p
+        for p in dsl.productions
+        if p.kind == "affine" and p.params["group"] is not None
     ]
     assert [p.params["group"] for p in affines] == list(groups)
     names = [p.name for p in dsl.productions]
@@ -583,7 +605,12 @@ def test_resolve_feature_groups_defaults():
         ({"a": [0.0]}, None, TypeError, r"Feature group 'a' has a non-integer index"),
         ({"a": [True]}, None, TypeError, r"Feature group 'a' has a non-integer index"),
         ({"a": [2]}, None, ValueError, r"Feature group 'a' has index 2, out of range"),
-        ({"a": [-1]}, None, ValueError, r"Feature group 'a' has index -1, out of range"),
+        (
+            {"a": [-1]},
+            None,
+            ValueError,
+            r"Feature group 'a' has index -1, out of range",
+        ),
         ({"a": [1, 1]}, None, ValueError, r"Feature group 'a' repeats an index"),
     ],
 )

@@ -1,0 +1,609 @@
+"""Tests for the standalone Python export (sklearn_dpads.export.python).
+
+The exported source must run with the standard library alone; equivalence with
+the float64 torch module is checked in a subprocess in which ``import torch`` and
+``import numpy`` fail.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import io
+import json
+import math
+import random
+import subprocess
+import sys
+import tokenize
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sklearn_dpads.export import load_python_program, to_python_source
+from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.library import default_dsl, make_production
+from sklearn_dpads.program import Program
+from sklearn_dpads.semantics import compile_program
+
+N_FEATURES = 3
+GROUPS = {"a": [0], "b": [1, 2]}
+HOSTILE = "\n__import__('os').system('echo pwned')\n"
+
+
+def py_max(a, b):
+    return a if a >= b else b
+
+
+def py_tanh(a):
+    return math.tanh(a)
+
+
+def py_uses_numpy(a):
+    return np.tanh(a)
+
+
+MAXIMUM = make_production("maximum", torch.maximum, 2, python_function=py_max)
+TANH = make_production("tanh", torch.tanh, 1, python_function=py_tanh)
+
+
+def make_dsl(feature_names=None, groups=GROUPS, extra=(MAXIMUM, TANH)):
+    return default_dsl(
+        N_FEATURES, groups, feature_names, ite_beta=1.5, extra_productions=list(extra)
+    )
+
+
+DSL = make_dsl()
+
+SEQ_ATOM = [
+    "(fold (affine))",
+    "(fold (add (affine_a) (maximum (affine_b) (const))))",
+    "(fold (ite (affine_b) (tanh (affine_a)) (multiply (affine) (const))))",
+    "(last5_avg (affine_a))",
+    "(last10_avg (affine))",
+    "(window5_avg (affine_b))",
+    "(window11_avg (multiply (affine_a) (affine_b)))",
+    "(ite (fold (affine_a)) (last5_avg (affine)) (window5_avg (affine_b)))",
+]
+SEQ_SEQ = [
+    "(map (affine))",
+    "(map (ite (affine_a) (affine_b) (const)))",
+    "(map (maximum (tanh (affine_a)) (affine_b)))",
+    "(map_prefixes (fold (affine_b)))",
+    "(map_prefixes (last10_avg (affine_a)))",
+    "(ite (window11_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
+]
+ATOM_ATOM = [
+    "(add (multiply (affine_a) (affine_b)) (const))",
+    "(ite (affine_a) (affine) (affine_b))",
+    "(maximum (affine_a) (tanh (affine_b)))",
+    "(affine)",
+    "(const)",
+]
+ROOTS = {
+    "seq_atom": ("list[{F}] -> atom[{O}]", SEQ_ATOM),
+    "seq_seq": ("list[{F}] -> list[{O}]", SEQ_SEQ),
+    "atom_atom": ("atom[{F}] -> atom[{O}]", ATOM_ATOM),
+}
+CLASSES = {1: [0, 1], 3: ["neg", 'it\'s "q"', 7]}
+
+
+def hole_for(root: str, n_out: int):
+    return parse_type(ROOTS[root][0].format(F=N_FEATURES, O=n_out))
+
+
+def build(text, hole, seed, dsl=DSL):
+    module = compile_program(text, dsl, hole).double()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.8)
+    return module
+
+
+def make_data(hole, seed, n=6, t_max=14):
+    """Padded array + lengths (torch side) and ragged lists (export side)."""
+    rng = np.random.default_rng(seed)
+    if not hole.input.is_seq:
+        X = rng.normal(size=(n, N_FEATURES))
+        return X, None, X.tolist()
+    lengths = rng.integers(1, t_max + 1, size=n)
+    lengths[0] = t_max
+    X = rng.normal(size=(n, t_max, N_FEATURES))
+    ragged = []
+    for i, length in enumerate(lengths):
+        X[i, length:] = 0.0
+        seq = X[i, :length].tolist()
+        if i % 2 == 1:  # NaN padding frames at the end are dropped
+            seq += [[math.nan] * N_FEATURES] * int(t_max - length)
+        ragged.append(seq)
+    return X, lengths, ragged
+
+
+def torch_reference(module, X, lengths):
+    with torch.no_grad():
+        if lengths is None:
+            z = module(torch.as_tensor(X, dtype=torch.float64))
+        else:
+            z = module(
+                torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(lengths)
+            )
+        if z.shape[-1] == 1:
+            p1 = torch.sigmoid(z)
+            proba = torch.cat([1.0 - p1, p1], dim=-1)
+        else:
+            proba = torch.softmax(z, dim=-1)
+    return z.detach().numpy(), proba.detach().numpy()
+
+
+def expected(module, X, lengths, classes):
+    z, proba = torch_reference(module, X, lengths)
+    if module.hole.output.is_seq:
+        z = [z[i, :length] for i, length in enumerate(lengths)]
+        proba = [proba[i, :length] for i, length in enumerate(lengths)]
+    pred = [np.asarray(classes, dtype=object)[np.argmax(p, axis=-1)] for p in proba]
+    return z, proba, pred
+
+
+def assert_equivalent(result, module, X, lengths, classes):
+    z, proba, pred = expected(module, X, lengths, classes)
+    n_out = module.hole.output.size
+    assert len(result["proba"]) == len(proba)
+    for i in range(len(proba)):
+        got_p = np.asarray(result["proba"][i], dtype=float)
+        assert got_p.shape == np.shape(proba[i])
+        np.testing.assert_allclose(got_p, proba[i], rtol=0, atol=1e-6)
+        got_z = np.asarray(result["decision"][i], dtype=float)
+        want_z = z[i][..., 0] if n_out == 1 else z[i]
+        np.testing.assert_allclose(got_z, want_z, rtol=1e-7, atol=1e-8)
+        got_pred = result["pred"][i]
+        want_pred = pred[i].tolist() if np.ndim(pred[i]) else pred[i]
+        assert got_pred == want_pred
+        # labels keep their exact type and value
+        flat = got_pred if isinstance(got_pred, list) else [got_pred]
+        for label in flat:
+            assert any(type(label) is type(c) and label == c for c in classes)
+
+
+# isolated execution -----------------------------------------------------------
+
+_HARNESS = r"""
+import json
+import sys
+
+_BLOCKED = ("torch", "numpy", "sympy", "scipy", "sklearn", "sklearn_dpads")
+
+
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in _BLOCKED:
+            raise ImportError("blocked import of " + name)
+        return None
+
+
+sys.meta_path.insert(0, _Block())
+for _name in list(sys.modules):
+    if _name.split(".")[0] in _BLOCKED:
+        del sys.modules[_name]
+for _name in ("torch", "numpy"):
+    try:
+        __import__(_name)
+    except ImportError:
+        pass
+    else:
+        raise SystemExit("the import guard failed for " + _name)
+
+results = []
+for job in json.load(sys.stdin):
+    ns = {"__name__": "exported_program"}
+    exec(compile(job["source"], "<exported>", "exec"), ns)
+    p = job.get("prefix", "")
+    X = job["X"]
+    results.append(
+        {
+            "decision": ns[p + "decision_function"](X),
+            "proba": ns[p + "predict_proba"](X),
+            "pred": ns[p + "predict"](X),
+            "classes": ns[p + "CLASSES"],
+        }
+    )
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in _BLOCKED)
+json.dump({"results": results, "loaded": loaded}, sys.stdout, allow_nan=True)
+"""
+
+
+def run_isolated(jobs):
+    """Run exported sources in a fresh interpreter without torch and numpy."""
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", _HARNESS],
+        input=json.dumps(jobs, allow_nan=True),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    out = json.loads(proc.stdout)
+    assert out["loaded"] == []
+    return out["results"]
+
+
+def _only_math_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if name != "math":
+        raise ImportError(f"exported code imported {name!r}")
+    return builtins.__import__(name, globals, locals, fromlist, level)
+
+
+def load_restricted(source):
+    """In-process execution where any import but math fails."""
+    safe = dict(vars(builtins))
+    safe["__import__"] = _only_math_import
+    ns = {"__builtins__": safe, "__name__": "exported_program"}
+    exec(compile(source, "<exported>", "exec"), ns)
+    return ns
+
+
+def run_restricted(source, X):
+    ns = load_restricted(source)
+    return {
+        "decision": ns["decision_function"](X),
+        "proba": ns["predict_proba"](X),
+        "pred": ns["predict"](X),
+    }
+
+
+# every production, every root, binary and multiclass ---------------------------
+
+
+def _all_cases():
+    cases = []
+    for root, (_, texts) in ROOTS.items():
+        for n_out in (1, 3):
+            for j, text in enumerate(texts):
+                cases.append((root, n_out, text, 1000 * n_out + 37 * j))
+    return cases
+
+
+def test_every_production_matches_torch_in_isolation():
+    jobs, refs = [], []
+    kinds = set()
+    for root, n_out, text, seed in _all_cases():
+        hole = hole_for(root, n_out)
+        module = build(text, hole, seed)
+        X, lengths, ragged = make_data(hole, seed)
+        classes = CLASSES[n_out]
+        jobs.append({"source": to_python_source(module, classes=classes), "X": ragged})
+        refs.append((module, X, lengths, classes))
+        kinds.update(module.program.symbols())
+    # the cases cover every production of the DSL
+    assert kinds == {p.name for p in DSL.productions}
+    results = run_isolated(jobs)
+    for result, (module, X, lengths, classes) in zip(results, refs):
+        assert result["classes"] == classes
+        assert_equivalent(result, module, X, lengths, classes)
+
+
+def test_ite_is_covered_at_every_hole_kind():
+    seen = set()
+    for root, n_out, text, _ in _all_cases():
+        module = compile_program(text, DSL, hole_for(root, n_out))
+        for path, sub in module.program.walk():
+            if sub.symbol == "ite":
+                hole = module.node(path).hole
+                seen.add((hole.input.is_seq, hole.output.is_seq))
+    assert seen == {(True, True), (True, False), (False, False)}
+
+
+# random programs -------------------------------------------------------------------
+
+
+def random_program(choose, dsl, hole, depth):
+    """A random well-typed program of depth <= ``depth`` filling ``hole``."""
+    prod, child_types = choose(dsl.feasible(hole, depth))
+    children = tuple(random_program(choose, dsl, ct, depth - 1) for ct in child_types)
+    return Program(prod.name, children)
+
+
+def test_random_programs_match_torch_in_isolation():
+    rng = random.Random(12345)
+    jobs, refs = [], []
+    for k in range(45):
+        root = ("seq_atom", "seq_seq", "atom_atom")[k % 3]
+        n_out = (1, 3)[(k // 3) % 2]
+        hole = hole_for(root, n_out)
+        depth = rng.randint(2, 4)
+        program = random_program(rng.choice, DSL, hole, depth)
+        module = build(program, hole, seed=k)
+        X, lengths, ragged = make_data(hole, seed=k + 100)
+        classes = CLASSES[n_out]
+        jobs.append({"source": to_python_source(module, classes=classes), "X": ragged})
+        refs.append((module, X, lengths, classes))
+    for result, (module, X, lengths, classes) in zip(run_isolated(jobs), refs):
+        assert_equivalent(result, module, X, lengths, classes)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    data=st.data(),
+    root=st.sampled_from(sorted(ROOTS)),
+    n_out=st.sampled_from([1, 3]),
+    depth=st.integers(2, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_random_programs_match_torch(data, root, n_out, depth, seed):
+    hole = hole_for(root, n_out)
+    program = random_program(
+        lambda options: data.draw(st.sampled_from(options)), DSL, hole, depth
+    )
+    module = build(program, hole, seed)
+    X, lengths, ragged = make_data(hole, seed + 1, n=4, t_max=13)
+    classes = CLASSES[n_out]
+    source = to_python_source(module, classes=classes)
+    assert_equivalent(run_restricted(source, ragged), module, X, lengths, classes)
+
+
+# the generated source ----------------------------------------------------------------
+
+
+def test_source_structure_and_exact_literals():
+    hole = hole_for("seq_atom", 1)
+    module = build(
+        "(ite (fold (affine_a)) (last5_avg (affine)) (window5_avg (const)))", hole, 3
+    )
+    source = to_python_source(module, classes=[0, 1], feature_names=["p", "q", "r"])
+    assert source.startswith('"""')
+    lines = source.splitlines()
+    imports = [ln for ln in lines if ln.startswith(("import ", "from "))]
+    assert imports == ["import math"]
+    assert "torch" not in source and "numpy" not in source
+    program = "#   (ite (fold (affine_a)) (last5_avg (affine)) (window5_avg (const)))"
+    assert program in lines
+    assert "#   0: 'p'" in lines and "#   2: 'r'" in lines
+    for name in ("def _n(xs):", "def _n_0(xs):", "def _n_0_0(x):", "def _n_2_0(x):"):
+        assert name in lines
+    for p in module.parameters():
+        for v in p.detach().reshape(-1).tolist():
+            assert repr(abs(v)) in source
+    ns = load_restricted(source)
+    assert ns["CLASSES"] == [0, 1]
+
+
+def test_large_affine_uses_tuples():
+    n = 80
+    dsl = default_dsl(n, full_affine=True)
+    hole = parse_type(f"atom[{n}] -> atom[2]")
+    module = compile_program("(affine)", dsl, hole).double()
+    source = to_python_source(module, classes=["a", "b"])
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, n))
+    mod = load_python_program(source)
+    z = module(torch.as_tensor(X)).detach().numpy()
+    np.testing.assert_allclose(mod.decision_function(X.tolist()), z, rtol=1e-12)
+
+
+def test_load_python_program_and_prefix():
+    hole = hole_for("seq_seq", 3)
+    m1 = build("(map (affine))", hole, 1)
+    m2 = build("(map_prefixes (fold (affine_b)))", hole, 2)
+    s1 = to_python_source(m1, classes=[1, 2, 3], func_name_prefix="first_")
+    s2 = to_python_source(m2, classes=["x", "y", "z"], func_name_prefix="second_")
+    both = s1 + "\n\n" + s2
+    X, lengths, ragged = make_data(hole, 5)
+    results = run_isolated(
+        [
+            {"source": both, "X": ragged, "prefix": "first_"},
+            {"source": both, "X": ragged, "prefix": "second_"},
+        ]
+    )
+    assert_equivalent(results[0], m1, X, lengths, [1, 2, 3])
+    assert_equivalent(results[1], m2, X, lengths, ["x", "y", "z"])
+    mod = load_python_program(both, func_name_prefix="second_")
+    assert mod.CLASSES == ["x", "y", "z"]
+    assert mod.predict(ragged) == results[1]["pred"]
+    with pytest.raises(ValueError, match="func_name_prefix"):
+        to_python_source(m1, classes=[1, 2, 3], func_name_prefix="bad prefix")
+    with pytest.raises(TypeError):
+        load_python_program(b"x = 1")
+
+
+def test_numpy_input_and_nan_padding():
+    hole = hole_for("seq_atom", 3)
+    module = build("(window5_avg (affine))", hole, 9)
+    X, lengths, _ = make_data(hole, 9)
+    Xnan = X.copy()
+    for i, length in enumerate(lengths):
+        Xnan[i, length:] = np.nan
+    mod = load_python_program(to_python_source(module, classes=[0, 1, 2]))
+    _, proba, _ = expected(module, X, lengths, [0, 1, 2])
+    np.testing.assert_allclose(mod.predict_proba(Xnan), proba, atol=1e-6, rtol=0)
+
+
+def test_invalid_inputs_raise():
+    hole = hole_for("seq_atom", 1)
+    mod = load_python_program(
+        to_python_source(build("(fold (affine))", hole, 0), classes=[0, 1])
+    )
+    nan = math.nan
+    with pytest.raises(ValueError, match="NaN"):
+        mod.predict([[[0.0, nan, 1.0], [0.0, 0.0, 0.0]]])
+    with pytest.raises(ValueError, match="NaN"):  # padding followed by a frame
+        mod.predict([[[nan, nan, nan], [0.0, 0.0, 0.0]]])
+    with pytest.raises(ValueError, match="no frames"):
+        mod.predict([[[nan, nan, nan]]])
+    with pytest.raises(ValueError, match="features"):
+        mod.predict([[[0.0, 1.0]]])
+    with pytest.raises(ValueError, match="infinity"):
+        mod.predict([[[0.0, math.inf, 1.0]]])
+    tab = load_python_program(
+        to_python_source(build("(affine)", hole_for("atom_atom", 1), 0), classes=[0, 1])
+    )
+    with pytest.raises(ValueError, match="NaN"):
+        tab.predict([[0.0, nan, 1.0]])
+
+
+def test_preprocessing_is_applied():
+    hole = hole_for("seq_seq", 1)
+    module = build("(map (ite (affine_a) (affine_b) (const)))", hole, 4)
+    X, lengths, ragged = make_data(hole, 4)
+    X = X * 3.0 + 1.0
+    ragged = [[[v * 3.0 + 1.0 for v in f] for f in seq] for seq in ragged]
+    pre = {"center": [1.0, 0.5, -2.0], "scale": [3.0, 0.25, 2.0], "clip": 2.5}
+    Z = np.clip((X - pre["center"]) / pre["scale"], -2.5, 2.5)
+    for i, length in enumerate(lengths):
+        Z[i, length:] = 0.0
+    source = to_python_source(module, classes=[False, True], preprocessing=pre)
+    [result] = run_isolated([{"source": source, "X": ragged}])
+    assert_equivalent(result, module, Z, lengths, [False, True])
+    no_clip = dict(pre, clip=None)
+    source = to_python_source(module, classes=[False, True], preprocessing=no_clip)
+    Z = (X - pre["center"]) / pre["scale"]
+    assert_equivalent(run_restricted(source, ragged), module, Z, lengths, [False, True])
+    with pytest.raises(ValueError, match="scale"):
+        to_python_source(
+            module, classes=[0, 1], preprocessing=dict(pre, scale=[1, 0, 1])
+        )
+    with pytest.raises(ValueError, match="center"):
+        to_python_source(module, classes=[0, 1], preprocessing=dict(pre, center=[1.0]))
+    with pytest.raises(ValueError, match="Unknown"):
+        to_python_source(module, classes=[0, 1], preprocessing={"mean": [0, 0, 0]})
+
+
+# labels -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad", [None, object(), b"bytes", 1 + 2j, (1, 2), [1], {"a": 1}], ids=repr
+)
+def test_unsupported_label_types_raise(bad):
+    module = build("(affine)", hole_for("atom_atom", 1), 0)
+    with pytest.raises(TypeError, match="Class labels must be int, float, str or bool"):
+        to_python_source(module, classes=[bad, 1])
+
+
+def test_label_count_must_match_outputs():
+    module = build("(affine)", hole_for("atom_atom", 3), 0)
+    with pytest.raises(ValueError, match="needs 3 classes"):
+        to_python_source(module, classes=[0, 1])
+
+
+def test_numpy_and_special_labels_round_trip():
+    module = build("(affine)", hole_for("atom_atom", 3), 0)
+    classes = [np.int64(-3), np.float32(0.5), np.str_("s")]
+    mod = load_python_program(to_python_source(module, classes=classes))
+    assert mod.CLASSES == [-3, 0.5, "s"]
+    assert [type(c) for c in mod.CLASSES] == [int, float, str]
+
+    class Sneaky(str):
+        def __repr__(self):
+            return "__import__('os')"
+
+    special = [math.inf, Sneaky("a'b"), True]
+    mod = load_python_program(to_python_source(module, classes=special))
+    assert mod.CLASSES == [math.inf, "a'b", True]
+    assert type(mod.CLASSES[1]) is str
+    nan_mod = load_python_program(
+        to_python_source(module, classes=[math.nan, -math.inf, False])
+    )
+    assert math.isnan(nan_mod.CLASSES[0]) and nan_mod.CLASSES[1:] == [-math.inf, False]
+
+
+# hostile names ----------------------------------------------------------------------
+
+
+def assert_no_injection(source):
+    """Hostile text may only appear in comments and in the CLASSES string literals."""
+    compile(source, "<hostile>", "exec")
+    for line in source.splitlines():
+        assert not line.lstrip().startswith("__import__"), line
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if any(w in tok.string for w in ("echo pwned", "__import__(", "exit(3)")):
+            assert tok.type in (tokenize.COMMENT, tokenize.STRING), tok
+            if tok.type == tokenize.STRING:
+                assert tok.line.startswith("CLASSES = ["), tok
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        assert not (isinstance(node, ast.Name) and node.id == "__import__")
+        assert not (isinstance(node, ast.Attribute) and node.attr in ("system", "exit"))
+    [classes] = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Assign) and n.targets[0].id == "CLASSES"
+    ]
+    ast.literal_eval(classes.value)
+
+
+def test_hostile_names_cannot_inject_code():
+    names = [
+        "a" + HOSTILE,
+        'b"""\n__import__("os").system("echo pwned")\n"""',
+        "c\\\r\n__import__('sys').exit(3) # \\",
+    ]
+    groups = {
+        "g" + HOSTILE: [0],
+        'h"""' + HOSTILE + '"""\\': [1, 2],
+    }
+    dsl = make_dsl(feature_names=names, groups=groups)
+    group_prods = [
+        p.name for p in dsl.productions if p.kind == "affine" and p.params["group"]
+    ]
+    classes = [
+        'he said "hi"' + HOSTILE,
+        "it's '''" + HOSTILE + "\\",
+        '"""\n__import__("os").system("echo pwned")\n"""',
+    ]
+    jobs, refs = [], []
+    for root in ROOTS:
+        hole = hole_for(root, 3)
+        leaf = f"(add ({group_prods[0]}) (multiply ({group_prods[1]}) (const)))"
+        text = {
+            "seq_atom": f"(fold {leaf})",
+            "seq_seq": f"(map {leaf})",
+            "atom_atom": leaf,
+        }[root]
+        module = build(text, hole, 11, dsl=dsl)
+        source = to_python_source(module, classes=classes, feature_names=names)
+        assert_no_injection(source)
+        X, lengths, ragged = make_data(hole, 11)
+        jobs.append({"source": source, "X": ragged})
+        refs.append((module, X, lengths, classes))
+        # names default to the DSL's feature names
+        assert to_python_source(module, classes=classes) == source
+    for result, (module, X, lengths, cls) in zip(run_isolated(jobs), refs):
+        assert result["classes"] == classes
+        assert_equivalent(result, module, X, lengths, cls)
+
+
+# user functions ---------------------------------------------------------------------
+
+
+def test_user_function_source_is_copied():
+    hole = hole_for("atom_atom", 1)
+    module = build("(maximum (affine_a) (tanh (affine_b)))", hole, 2)
+    source = to_python_source(module, classes=[0, 1])
+    assert "def py_max(a, b):" in source and "def py_tanh(a):" in source
+    assert "_dp_ew_maximum = py_max" in source
+
+
+def test_user_function_needing_globals_is_rejected():
+    bad = make_production("badtanh", torch.tanh, 1, python_function=py_uses_numpy)
+    dsl = make_dsl(extra=(bad,))
+    module = compile_program("(badtanh (affine))", dsl, hole_for("atom_atom", 1))
+    with pytest.raises(ValueError, match="does not run on its own"):
+        to_python_source(module, classes=[0, 1])
+
+
+def test_builtin_math_function_is_aliased():
+    sq = make_production("expo", torch.exp, 1, python_function=math.exp)
+    dsl = make_dsl(extra=(sq,))
+    module = build("(expo (affine_a))", hole_for("atom_atom", 1), 5, dsl=dsl)
+    source = to_python_source(module, classes=[0, 1])
+    assert "_dp_ew_expo = math.exp" in source
+    X, _, rows = make_data(module.hole, 5)
+    assert_equivalent(run_restricted(source, rows), module, X, None, [0, 1])

@@ -1,0 +1,287 @@
+import pickle
+import re
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from sklearn_dpads import ProgramSynthesisClassifier, SequenceStandardScaler
+from sklearn_dpads.exceptions import SearchTimeoutWarning
+from sklearn_dpads.program import Program
+
+
+def test_sequence_mode(seq_data, fast_params):
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert clf.label_type_ == "sequence"
+    assert clf.predict(X).shape == (80,)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (80, 2)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert clf.score(X, y) > 0.8
+    assert isinstance(clf.program_, Program)
+    assert clf.program_.depth <= 2
+    assert str(clf) == clf.program_.pretty(clf.dsl_)
+    assert clf.search_history_ and {"phase", "score"} <= set(clf.search_history_[-1])
+
+
+def test_frame_mode(frame_data, fast_params):
+    X, y = frame_data
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert clf.label_type_ == "frame"
+    assert clf.predict(X).shape == (40, 10)
+    assert clf.predict_proba(X).shape == (40, 10, 2)
+    assert clf.score(X, y) > 0.8
+
+
+def test_tabular_mode(fast_params):
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 4)
+    y = np.where(X[:, 2] - X[:, 0] > 0, "yes", "no")
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert clf.predict(X).shape == (100,)
+    assert set(clf.predict(X)) <= {"yes", "no"}
+    assert clf.score(X, y) > 0.8
+
+
+def test_multiclass_string_labels(fast_params):
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 6, 2).astype(np.float32)
+    s = X[:, :, 0].mean(1)
+    y = np.array(["low", "mid", "high"])[np.digitize(s, np.quantile(s, [1 / 3, 2 / 3]))]
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert list(clf.classes_) == ["high", "low", "mid"]
+    assert clf.predict_proba(X).shape == (120, 3)
+    assert clf.score(X, y) > 0.6
+
+
+def test_ragged_and_nan_padding_agree(fast_params):
+    rng = np.random.RandomState(0)
+    seqs = [rng.randn(rng.randint(3, 9), 2).astype(np.float32) for _ in range(60)]
+    y = np.array([int(s[-3:, 0].mean() > 0) for s in seqs])
+    clf = ProgramSynthesisClassifier(**fast_params).fit(seqs, y)
+    T = max(len(s) for s in seqs)
+    padded = np.full((60, T, 2), np.nan, dtype=np.float32)
+    for i, s in enumerate(seqs):
+        padded[i, : len(s)] = s
+    np.testing.assert_allclose(clf.predict_proba(seqs), clf.predict_proba(padded))
+
+
+def test_ragged_per_frame(fast_params):
+    rng = np.random.RandomState(0)
+    seqs = [rng.randn(rng.randint(3, 9), 2) for _ in range(40)]
+    ys = [(s[:, 0] > 0).astype(int) for s in seqs]
+    clf = ProgramSynthesisClassifier(**fast_params).fit(seqs, ys)
+    pred = clf.predict(seqs)
+    assert [len(p) for p in pred] == [len(s) for s in seqs]
+    assert clf.score(seqs, ys) > 0.8
+
+
+def test_determinism(seq_data, fast_params):
+    X, y = seq_data
+    a = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    b = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert str(a.program_) == str(b.program_)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_global_rng_untouched(seq_data, fast_params):
+    import torch
+
+    X, y = seq_data
+    torch.manual_seed(123)
+    np.random.seed(5)
+    state_t = torch.get_rng_state()
+    state_n = np.random.get_state()[1].copy()
+    ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert torch.equal(torch.get_rng_state(), state_t)
+    np.testing.assert_array_equal(np.random.get_state()[1], state_n)
+
+
+def test_input_not_modified(seq_data, fast_params):
+    X, y = seq_data
+    X0, y0 = X.copy(), y.copy()
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    clf.predict(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+
+
+def test_pickle_roundtrip(seq_data, fast_params):
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    clf2 = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(clf.predict_proba(X), clf2.predict_proba(X))
+
+
+def test_threshold_options(seq_data, fast_params):
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(threshold=None, **fast_params).fit(X, y)
+    assert clf.logit_offset_ == 0.0
+    clf = ProgramSynthesisClassifier(threshold=0.8, **fast_params).fit(X, y)
+    assert clf.logit_offset_ == pytest.approx(-np.log(4.0))
+
+
+def test_feature_groups_in_program(fast_params):
+    rng = np.random.RandomState(0)
+    X = rng.randn(150, 8, 4).astype(np.float32)
+    y = (X[:, -5:, 3].mean(1) > 0).astype(int)
+    groups = {"speed": [3], "noise": [0, 1, 2]}
+    params = dict(fast_params, finetune_epochs=10)
+    clf = ProgramSynthesisClassifier(feature_groups=groups, **params).fit(X, y)
+    assert clf.score(X, y) > 0.8
+    assert "affine_speed" in clf.dsl_
+
+
+def test_max_time_warns(seq_data, fast_params):
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(max_time=1e-3, **fast_params)
+    with pytest.warns(SearchTimeoutWarning, match="stopped after max_time"):
+        clf.fit(X, y)
+    assert clf.predict(X).shape == (80,)
+
+
+def test_verbose_output(seq_data, fast_params, capsys):
+    X, y = seq_data
+    ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert capsys.readouterr().out == ""
+    ProgramSynthesisClassifier(verbose=1, **fast_params).fit(X, y)
+    out = capsys.readouterr().out
+    assert re.search(r"stage 0: depth \d+", out)
+
+
+def test_pipeline_gridsearch_cv(seq_data, fast_params):
+    X, y = seq_data
+    labels = np.where(y == 1, "on", "off")
+    pipe = make_pipeline(
+        SequenceStandardScaler(robust=True), ProgramSynthesisClassifier(**fast_params)
+    )
+    scores = cross_val_score(pipe, X, labels, cv=2)
+    assert scores.shape == (2,)
+    gs = GridSearchCV(
+        ProgramSynthesisClassifier(**fast_params), {"penalty": [0.0, 0.05]}, cv=2
+    ).fit(X, labels)
+    assert gs.best_estimator_.predict(X[:3]).dtype.kind == "U"
+    assert clone(gs.best_estimator_).get_params()["penalty"] in (0.0, 0.05)
+
+
+BAD_INPUTS = [
+    (
+        "nan",
+        lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), y),
+        ValueError,
+        "contains NaN",
+    ),
+    (
+        "inf",
+        lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), y),
+        ValueError,
+        "infinity",
+    ),
+    ("ndim4", lambda X, y: (X[..., None], y), ValueError, "Reshape your data"),
+    ("ndim1", lambda X, y: (X[:, 0, 0], y), ValueError, "Reshape your data"),
+    ("length", lambda X, y: (X, y[:-1]), ValueError, "inconsistent numbers of samples"),
+    ("one class", lambda X, y: (X, np.zeros_like(y)), ValueError, "only one class"),
+    ("empty", lambda X, y: (X[:0], y[:0]), ValueError, "0 sample"),
+    (
+        "strings",
+        lambda X, y: (np.full(X.shape, "a", dtype=object), y),
+        ValueError,
+        "could not convert|string",
+    ),
+    (
+        "frame length",
+        lambda X, y: (X, np.zeros((len(y), X.shape[1] + 2), dtype=int)),
+        ValueError,
+        "time steps",
+    ),
+    (
+        "continuous y",
+        lambda X, y: (X, np.linspace(0, 1, len(y))),
+        ValueError,
+        "Unknown label type",
+    ),
+    (
+        "nan y",
+        lambda X, y: (X, np.where(np.arange(len(y)) == 0, np.nan, y)),
+        ValueError,
+        "contains NaN",
+    ),
+    (
+        "mixed labels",
+        lambda X, y: (X, np.array([1, "a"] * (len(y) // 2), dtype=object)),
+        TypeError,
+        "mixes label types",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "case,make,exc,match", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_errors(seq_data, fast_params, case, make, exc, match):
+    X, y = seq_data
+    Xb, yb = make(X.astype(np.float64), y)
+    with pytest.raises(exc, match=match):
+        ProgramSynthesisClassifier(**fast_params).fit(Xb, yb)
+
+
+BAD_PARAMS = [
+    ({"max_depth": 0}, "max_depth"),
+    ({"top_n": 0}, "top_n"),
+    ({"lr": -1.0}, "lr"),
+    ({"loss": "hinge"}, "loss"),
+    ({"validation_fraction": 1.5}, "validation_fraction"),
+    ({"normalize": "minmax"}, "normalize"),
+    ({"threshold": 2.0}, "threshold"),
+    ({"feature_groups": {"a": [0, 7]}}, "out of range"),
+    ({"feature_groups": {"a": []}}, "is empty"),
+    ({"feature_names": ["a", "b"]}, "feature_names has 2 names"),
+    (
+        {"device": "cuda:99" if __import__("torch").cuda.is_available() else "cuda"},
+        "CUDA|device",
+    ),
+    ({"device": "notadevice"}, "Invalid device"),
+    ({"class_weight": {"zzz": 2.0}}, "not in y"),
+]
+
+
+@pytest.mark.parametrize("params,match", BAD_PARAMS)
+def test_bad_params(seq_data, fast_params, params, match):
+    X, y = seq_data
+    with pytest.raises((ValueError, TypeError), match=match):
+        ProgramSynthesisClassifier(**{**fast_params, **params}).fit(X, y)
+
+
+def test_predict_errors(seq_data, fast_params):
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(**fast_params)
+    with pytest.raises(Exception, match="not fitted"):
+        clf.predict(X)
+    clf.fit(X, y)
+    with pytest.raises(
+        ValueError,
+        match="X has 2 features, but ProgramSynthesisClassifier is expecting 3",
+    ):
+        clf.predict(X[:, :, :2])
+    with pytest.raises(ValueError, match="fitted on sequences"):
+        clf.predict(X[:, 0, :])
+    with pytest.raises(ValueError, match="contains NaN"):
+        clf.predict(np.where(np.arange(X.size).reshape(X.shape) == 3, np.nan, X))
+
+
+def test_export_agrees(seq_data, fast_params, tmp_path):
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    exp = clf.export_program()
+    assert exp.text == str(clf)
+    ns: dict = {}
+    exec(exp.source, ns)
+    np.testing.assert_allclose(
+        ns["predict_proba"](X.tolist()), clf.predict_proba(X), atol=1e-6
+    )
+    assert list(ns["predict"](X.tolist())) == list(clf.predict(X))
+    exp.save(tmp_path / "prog.py")
+    assert (tmp_path / "prog.py").read_text() == exp.source
