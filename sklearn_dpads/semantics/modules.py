@@ -81,11 +81,10 @@ class FoldModule(ProductionModule):
         k = self.hole.output.size
         a = x.new_zeros(B, k)
         outs = []
-        mf = mask.unsqueeze(-1).to(x.dtype)
         for t in range(T):
             new = self.args[0](torch.cat([x[:, t], a], dim=1), None, ctx)
-            m = mf[:, t]
-            a = m * new + (1.0 - m) * a
+            # where, not a 0/1 blend: 0 * inf would poison later real frames
+            a = torch.where(mask[:, t, None], new, a)
             outs.append(a)
         return torch.stack(outs, dim=1)
 
@@ -150,7 +149,7 @@ class ConstantModule(ProductionModule):
 
     def forward(self, x, mask, ctx=None):
         shape = x.shape[:-1] + (self.value.shape[0],)
-        return self.value.expand(shape)
+        return self.value.expand(shape).clone()
 
 
 class NeuralSeq(nn.Module):

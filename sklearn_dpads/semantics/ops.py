@@ -11,6 +11,7 @@ causal and padding never reaches a real frame's output.
 from __future__ import annotations
 
 import torch
+from torch.nn import functional as F
 
 __all__ = ["lengths_to_mask", "prefix_window_mean", "last_step", "zero_padding"]
 
@@ -26,22 +27,18 @@ def zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.Tensor:
-    """Mean of the real frames ``t-left .. t`` for every ``t`` (O(T) via cumsum).
+    """Mean of the real frames ``t-left .. t`` for every ``t``.
 
     A centred window evaluated at the end of a prefix only covers frames up to
     that end, so only the left extent matters here.
     """
     m = mask.unsqueeze(-1).to(x.dtype)
-    xm = x * m
-    cs = torch.cumsum(xm, dim=1)
-    cn = torch.cumsum(m, dim=1)
+    xm = torch.where(mask.unsqueeze(-1), x, torch.zeros((), dtype=x.dtype, device=x.device))
     w = left + 1
-    if w < x.shape[1]:
-        pad_s = torch.zeros_like(cs[:, :w])
-        pad_n = torch.zeros_like(cn[:, :w])
-        cs = cs - torch.cat([pad_s, cs[:, :-w]], dim=1)
-        cn = cn - torch.cat([pad_n, cn[:, :-w]], dim=1)
-    return cs / cn.clamp_min(1.0)
+    # direct window sums (O(T * w)): no cancellation, unlike differences of cumsums
+    s = F.pad(xm, (0, 0, w - 1, 0)).unfold(1, w, 1).sum(-1)
+    n = F.pad(m, (0, 0, w - 1, 0)).unfold(1, w, 1).sum(-1)
+    return s / n.clamp_min(1.0)
 
 
 def last_step(y: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

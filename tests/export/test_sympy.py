@@ -60,7 +60,9 @@ def np_sigmoid(z):
 
 
 def numeric(expr, symbols):
-    return sympy.lambdify(symbols, expr, modules=[{"sigmoid": np_sigmoid}, "numpy"])
+    return sympy.lambdify(
+        symbols, expr, modules=[{"sigmoid": np_sigmoid, "opaque": np.maximum}, "numpy"]
+    )
 
 
 def app_names(expr):
@@ -245,10 +247,14 @@ def _random_program(rng, hole, depth):
 def test_random_programs_export_in_reasonable_time():
     rng = random.Random(7)
     start = time.perf_counter()
-    for k in range(12):
-        hole = parse_type(
-            [f"list[{N_FEATURES}] -> atom[1]", f"atom[{N_FEATURES}] -> atom[3]"][k % 2]
-        )
+    holes = [
+        f"list[{N_FEATURES}] -> atom[1]",
+        f"atom[{N_FEATURES}] -> atom[3]",
+        f"list[{N_FEATURES}] -> list[2]",
+        f"atom[{N_FEATURES}] -> atom[1]",
+    ]
+    for k in range(40):
+        hole = parse_type(holes[k % 4])
         program = _random_program(rng, hole, 4)
         module = build(program, str(hole), seed=k)
         expr = to_sympy(module)
