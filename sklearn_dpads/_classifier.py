@@ -163,9 +163,19 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     max_search_samples : int or None, default=5000
         Search on a stratified subsample of at most this many sequences (the
         final fine-tune uses all the data).
+    max_search_frames : int or None, default=30000
+        Also cap the search subsample at this many frames in total (long
+        sequences: fewer sequences are searched on; at least 200 are kept).
+    n_iter_no_change : int or None, default=8
+        Stop the final fine-tune when the validation F1 has not improved for
+        this many epochs (None: run all ``finetune_epochs``).
     max_time : float or None, default=None
         Time budget in seconds for the search; when exceeded the search stops
         with the best program so far and a :class:`SearchTimeoutWarning`.
+    n_jobs : int or None, default=None
+        Parallel jobs for training the candidates of a selection step, through
+        joblib (``None``: one, unless in a :func:`joblib.parallel_backend`
+        context; -1: all cores). Results do not depend on it.
     device : str, default="cpu"
         Torch device for training (``"cuda"`` for a GPU). Fitted programs are
         kept on the CPU.
@@ -245,6 +255,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             None,
         ],
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "n_jobs": [numbers.Integral, None],
         "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -280,7 +291,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         share_nodes=True,
         ite_beta=1.0,
         max_search_samples=5000,
+        max_search_frames=30000,
+        n_iter_no_change=8,
         max_time=None,
+        n_jobs=None,
         device="cpu",
         verbose=0,
         random_state=None,
@@ -312,7 +326,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self.share_nodes = share_nodes
         self.ite_beta = ite_beta
         self.max_search_samples = max_search_samples
+        self.max_search_frames = max_search_frames
+        self.n_iter_no_change = n_iter_no_change
         self.max_time = max_time
+        self.n_jobs = n_jobs
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
@@ -629,9 +646,11 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             max_expansions=self.max_selection_steps,
             log=log,
             clock=clock,
+            n_jobs=self.n_jobs,
+            seed=seed,
         )
         result = refine_leaves(
-            result, trainer, penalty=self.penalty, log=log, clock=clock
+            result, trainer, penalty=self.penalty, log=log, clock=clock, seed=seed
         )
         if not finished or result.timed_out or clock.out():
             warnings.warn(
@@ -644,7 +663,13 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self.search_score_ = result.score
         if self.finetune_epochs > 0:
             module, _ = trainer.fit_program(
-                module, full, full.subset(idx_ar), self.finetune_epochs
+                module,
+                full,
+                full.subset(idx_ar),
+                self.finetune_epochs,
+                patience=self.n_iter_no_change,
+                batch_size=_effective_batch_size(self.batch_size, len(full)),
+                seed=seed + 1,
             )
         self.module_ = copy.deepcopy(module).to("cpu").double().eval()
         self.program_ = result.program

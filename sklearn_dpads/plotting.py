@@ -170,32 +170,46 @@ def _leaf_weights(estimator: Any, path: tuple[int, ...]):
     return w, b
 
 
-def _format_affine(w, b, names: list[str], max_terms: int = 3) -> str:
-    """``0.74 a_1 - 0.22 b_1 ... - 0.05``: the largest weights, then the bias."""
+def _format_affine(w, b, names: list[str], max_terms: int = 3, width: int = 28) -> str:
+    """``-3.16 a_1 -1.51 a_0 +0.12``: the largest weights, then the bias.
+
+    Terms are wrapped onto lines of at most ``width`` characters.
+    """
     if w.shape[0] != 1:
         return f"({w.shape[0]} outputs)"
     w = w[0]
     order = np.argsort(-np.abs(w), kind="stable")
-    text = ""
-    for j in order[:max_terms]:
-        sign = "-" if w[j] < 0 else "+"
-        text += f" {sign} {abs(w[j]):.2f} {names[j]}"
+    terms = [f"{w[j]:+.2f} {names[j]}" for j in order[:max_terms]]
     if len(w) > max_terms:
-        text += " ..."
-    text += f" {'-' if b[0] < 0 else '+'} {abs(b[0]):.2f}"
-    text = text.strip()
-    return text[2:] if text.startswith("+ ") else "-" + text[2:]
+        terms.append("...")
+    terms.append(f"{b[0]:+.2f}")
+    if terms[0].startswith("+"):
+        terms[0] = terms[0][1:]
+    lines = [terms[0]]
+    for t in terms[1:]:
+        if len(lines[-1]) + 1 + len(t) <= width:
+            lines[-1] += " " + t
+        else:
+            lines.append(t)
+    return "\n".join(lines)
 
 
-def _layout(program: Program) -> dict[tuple[int, ...], tuple[float, float]]:
-    """Layered tree layout: leaves on consecutive x, parents centred above."""
+def _layout(
+    program: Program, widths: Mapping[tuple[int, ...], float]
+) -> tuple[dict[tuple[int, ...], tuple[float, float]], float]:
+    """Layered tree layout in character units.
+
+    Leaves sit side by side, each as wide as its label (``widths``); parents
+    are centred over their children, one level per depth. Returns the
+    positions by path and the total width.
+    """
     pos: dict[tuple[int, ...], tuple[float, float]] = {}
-    next_leaf = [0.0]
+    right = [0.0]
 
     def rec(p: Program, path: tuple[int, ...], depth: int) -> float:
         if not p.children:
-            x = next_leaf[0]
-            next_leaf[0] += 1.0
+            x = right[0] + widths[path] / 2
+            right[0] += widths[path]
         else:
             xs = [rec(c, path + (i,), depth + 1) for i, c in enumerate(p.children)]
             x = 0.5 * (min(xs) + max(xs))
@@ -203,7 +217,7 @@ def _layout(program: Program) -> dict[tuple[int, ...], tuple[float, float]]:
         return x
 
     rec(program, (), 0)
-    return pos
+    return pos, right[0]
 
 
 # ----------------------------------------------------------------------- plot_program
@@ -307,12 +321,19 @@ def plot_program(
                 label += "\n" + _format_affine(wb[0], wb[1], col_names)
         labels[path] = label
 
-    pos = _layout(program)
-    n_leaves = int(max(x for x, _ in pos.values())) + 1
+    leaf_widths = {
+        path: max(14.0, max(len(line) for line in labels[path].split("\n")) + 4.0)
+        for path, sub in program.walk()
+        if not sub.children
+    }
+    pos, total = _layout(program, leaf_widths)
     depth = program.depth
-    widest = max(max(len(s) for s in lab.split("\n")) for lab in labels.values())
-    spacing = max(1.6, 0.11 * widest)
-    ax = _get_ax(ax, (max(3.0, spacing * n_leaves + 0.8), max(2.0, 0.95 * depth + 0.7)))
+    n_lines = max(lab.count("\n") + 1 for lab in labels.values())
+    own_figure = ax is None
+    width_in = max(3.0, 0.078 * total + 0.3)
+    ax = _get_ax(ax, (width_in, max(2.0, 0.95 * depth + 0.25 * n_lines + 0.4)))
+    if own_figure:  # the tree fills the figure; boxes were sized for that
+        ax.figure.subplots_adjust(left=0.01, right=0.99, bottom=0.02)
 
     for path, (x, y) in pos.items():
         if path:
@@ -335,11 +356,12 @@ def plot_program(
                 "edgecolor": "0.3",
             },
         )
-    ax.set_xlim(-0.6, n_leaves - 0.4)
+    ax.set_xlim(0.0, total)
     ax.set_ylim(-(depth - 1) - 0.45, 0.45)
     ax.set_axis_off()
     title = program.pretty(dsl) if dsl is not None else program.render()
-    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=9, family="monospace")
+    wrap = max(40, int(ax.figure.get_figwidth() / 0.075) - 4)
+    ax.set_title("\n".join(textwrap.wrap(title, wrap)), fontsize=9, family="monospace")
     return ax
 
 

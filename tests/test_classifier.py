@@ -285,3 +285,80 @@ def test_export_agrees(seq_data, fast_params, tmp_path):
     assert list(ns["predict"](X.tolist())) == list(clf.predict(X))
     exp.save(tmp_path / "prog.py")
     assert (tmp_path / "prog.py").read_text() == exp.source
+
+
+def test_n_jobs_does_not_change_result(seq_data, fast_params):
+    X, y = seq_data
+    params = dict(fast_params, max_selection_steps=3)
+    a = ProgramSynthesisClassifier(**params).fit(X, y)
+    b = ProgramSynthesisClassifier(n_jobs=2, **params).fit(X, y)
+    assert str(a.program_) == str(b.program_)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_joblib_backend_takes_over(seq_data, fast_params):
+    from joblib import parallel_backend
+
+    X, y = seq_data
+    params = dict(fast_params, max_selection_steps=3)
+    with parallel_backend("threading", n_jobs=2):
+        clf = ProgramSynthesisClassifier(**params).fit(X, y)
+    assert clf.predict(X).shape == (80,)
+
+
+def test_gridsearch_parallel_per_frame(frame_data, fast_params):
+    from sklearn.metrics import make_scorer
+
+    from sklearn_dpads.metrics import frame_f1_score
+
+    X, y = frame_data
+    gs = GridSearchCV(
+        ProgramSynthesisClassifier(**fast_params),
+        {"penalty": [0.0, 0.05]},
+        cv=2,
+        n_jobs=2,
+        scoring=make_scorer(frame_f1_score),
+    ).fit(X, y)
+    assert gs.best_estimator_.predict(X).shape == y.shape
+    assert 0.0 <= gs.best_score_ <= 1.0
+
+
+def test_exported_module_importable_elsewhere(seq_data, fast_params, tmp_path):
+    import subprocess
+    import sys
+
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    clf.export_program().save(tmp_path / "shipped_program.py")
+    code = (
+        "import sys, json; sys.modules['torch'] = None; sys.modules['numpy'] = None\n"
+        "import shipped_program as p\n"
+        "print(json.dumps(p.predict(json.loads(sys.stdin.read()))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=__import__("json").dumps(X[:10].tolist()),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert __import__("json").loads(out.stdout) == clf.predict(X[:10]).tolist()
+
+
+def test_fitted_module_on_cpu(seq_data, fast_params):
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert all(p.device.type == "cpu" for p in clf.module_.parameters())
+
+
+@pytest.mark.cuda
+def test_cuda_fit_loads_on_cpu(seq_data, fast_params):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(device="cuda", **fast_params).fit(X, y)
+    clf2 = pickle.loads(pickle.dumps(clf))
+    clf2.set_params(device="cpu")
+    np.testing.assert_allclose(clf2.predict_proba(X), clf.predict_proba(X))

@@ -3,8 +3,8 @@
 The search never trains anything itself: it calls a *trainer* with this
 protocol (see :class:`sklearn_dpads.training.SearchTrainer`)::
 
-    trainer.train_graph(graph, epochs) -> float        # bi-level, returns score
-    trainer.train_program(graph) -> (module, float)    # discrete graph -> trained program
+    trainer.train_graph(graph, epochs, seed=None) -> float     # bi-level, returns score
+    trainer.train_program(graph, seed=None) -> (module, float) # discrete -> trained program
 
 Scores are validation F1 in [0, 1] (higher is better); candidates are ranked by
 ``(1 - score) + penalty * structural_cost`` (lower is better).
@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from joblib import Parallel, delayed
+
 from sklearn_dpads.graph.derivation_graph import DerivationGraph
 from sklearn_dpads.search.schedule import SearchStage
 
@@ -35,9 +37,13 @@ __all__ = [
 
 
 class SearchTrainer(Protocol):
-    def train_graph(self, graph: DerivationGraph, epochs: int) -> float: ...
+    def train_graph(
+        self, graph: DerivationGraph, epochs: int, seed: int | None = None
+    ) -> float: ...
 
-    def train_program(self, graph: DerivationGraph) -> tuple[Any, float]: ...
+    def train_program(
+        self, graph: DerivationGraph, seed: int | None = None
+    ) -> tuple[Any, float]: ...
 
 
 @dataclass
@@ -116,6 +122,15 @@ def greedy_discretize(graph: DerivationGraph) -> DerivationGraph:
         g.refresh()
 
 
+def _train_child(trainer, child, discrete: bool, epochs: int, seed: int):
+    """Train one child of a split (a joblib task); returns it with its score."""
+    if discrete:
+        module, score = trainer.train_program(child, seed=seed)
+        return child, module, score
+    score = trainer.train_graph(child, epochs, seed=seed)
+    return child, None, score
+
+
 def _split(graph: DerivationGraph, j: int, i: int) -> DerivationGraph:
     child = copy.deepcopy(graph)
     child.edges_bfs()[j].set_valid([i])
@@ -132,6 +147,8 @@ def select_program(
     max_expansions: int | None = None,
     log: Callable[[dict], None] | None = None,
     clock: SearchClock | None = None,
+    n_jobs: int | None = None,
+    seed: int = 0,
 ) -> SearchResult:
     """Best-first search over partitions of a fully unfolded graph (dPads §7).
 
@@ -142,12 +159,18 @@ def select_program(
     (highest-probability) program, so a result exists even if the time or
     expansion budget stops the search early.
 
+    The children of one split are trained independently, through
+    :class:`joblib.Parallel` with ``n_jobs`` (so a user's joblib backend, e.g.
+    Dask, runs them); each child's seed is fixed before dispatch, so results do
+    not depend on ``n_jobs``.
+
     Returns
     -------
     SearchResult
     """
     clock = clock or SearchClock(None)
     history: list = []
+    seeds = itertools.count(seed * 1000 + 1)
 
     def record(row: dict) -> None:
         history.append(row)
@@ -155,7 +178,7 @@ def select_program(
             log(row)
 
     def evaluate_discrete(g: DerivationGraph, origin: str):
-        module, score = trainer.train_program(g)
+        module, score = trainer.train_program(g, seed=seed * 1000)
         cost = g.structural_cost()
         f = (1.0 - score) + penalty * cost
         program, _ = g.to_program()
@@ -193,14 +216,37 @@ def select_program(
             continue
         expansions += 1
         edge = g.edges_bfs()[j]
+        jobs = []
         for i in edge.valid_indices():
             child = _split(g, j, i)
-            if child.is_discrete():
+            discrete = child.is_discrete()
+            if discrete:
                 program, _ = child.to_program()
                 if str(program) in seen_programs:
                     continue
                 seen_programs.add(str(program))
-                f, module, program, score, cost = evaluate_discrete(child, "select")
+            jobs.append((i, child, discrete, next(seeds)))
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_train_child)(trainer, child, discrete, child_epochs, s)
+            for _, child, discrete, s in jobs
+        )
+        for (i, _, discrete, _), (child, module, score) in zip(jobs, results):
+            cost = child.structural_cost()
+            f = (1.0 - score) + penalty * cost
+            program = child.to_program()[0] if discrete else None
+            record(
+                {
+                    "phase": "select",
+                    "program": program,
+                    "complete": discrete,
+                    "split": child.candidate_name(child.edges_bfs()[j], i),
+                    "score": score,
+                    "cost": cost,
+                    "objective": f,
+                    "elapsed": clock.elapsed(),
+                }
+            )
+            if discrete:
                 if f < best_f:
                     best_f, best_module, best_prog, best_score, best_cost = (
                         f,
@@ -210,26 +256,8 @@ def select_program(
                         cost,
                     )
                     best_graph = child
-            else:
-                score = trainer.train_graph(child, child_epochs)
-                cost = child.structural_cost()
-                f = (1.0 - score) + penalty * cost
-                record(
-                    {
-                        "phase": "select",
-                        "program": None,
-                        "complete": False,
-                        "split": child.candidate_name(child.edges_bfs()[j], i),
-                        "score": score,
-                        "cost": cost,
-                        "objective": f,
-                        "elapsed": clock.elapsed(),
-                    }
-                )
-                if f < best_f:
-                    heapq.heappush(frontier, (f, next(tie), child))
-            if clock.out():
-                break
+            elif f < best_f:
+                heapq.heappush(frontier, (f, next(tie), child))
         frontier = [e for e in frontier if e[0] < best_f]
         heapq.heapify(frontier)
     result = SearchResult(
@@ -246,6 +274,7 @@ def refine_leaves(
     penalty: float = 0.01,
     log: Callable[[dict], None] | None = None,
     clock: SearchClock | None = None,
+    seed: int = 0,
 ) -> SearchResult:
     """Try widening each feature-group affine leaf to the full affine leaf.
 
@@ -283,7 +312,7 @@ def refine_leaves(
         if prod.kind != "affine" or prod.params.get("indices") is None or not wide:
             continue
         child = _split(best.graph, j - 1, wide[0])
-        module, score = trainer.train_program(child)
+        module, score = trainer.train_program(child, seed=seed * 1000 + 500 + j)
         cost = child.structural_cost()
         program, _ = child.to_program()
         f = (1.0 - score) + penalty * cost

@@ -33,7 +33,9 @@ def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.
     that end, so only the left extent matters here.
     """
     m = mask.unsqueeze(-1).to(x.dtype)
-    xm = torch.where(mask.unsqueeze(-1), x, torch.zeros((), dtype=x.dtype, device=x.device))
+    xm = torch.where(
+        mask.unsqueeze(-1), x, torch.zeros((), dtype=x.dtype, device=x.device)
+    )
     w = left + 1
     # direct window sums (O(T * w)): no cancellation, unlike differences of cumsums
     s = F.pad(xm, (0, 0, w - 1, 0)).unfold(1, w, 1).sum(-1)

@@ -18,7 +18,7 @@ import itertools
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 
@@ -206,6 +206,8 @@ class ProgramNet(NeuralNet):
         validation F1 (needs a validation split).
     seed : int
         Seed of the batch shuffling.
+    patience : int or None
+        Stop when the validation score has not improved for this many epochs.
     """
 
     def __init__(
@@ -218,6 +220,7 @@ class ProgramNet(NeuralNet):
         seed=0,
         tune_threshold=False,
         score_class_weight=None,
+        patience=None,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train", BatchIterator)
@@ -234,14 +237,34 @@ class ProgramNet(NeuralNet):
         self.seed = seed
         self.tune_threshold = tune_threshold
         self.score_class_weight = score_class_weight
+        self.patience = patience
 
     def get_default_callbacks(self):
-        return list(super().get_default_callbacks()) + [
-            ("valid_scores", ValidationScores(
+        extra = []
+        if self.patience is not None:
+            extra.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_f1",
+                        patience=self.patience,
+                        lower_is_better=False,
+                        threshold=1e-4,
+                        threshold_mode="abs",
+                        sink=lambda *a, **k: None,
+                    ),
+                )
+            )
+        scores = [
+            (
+                "valid_scores",
+                ValidationScores(
                     self.n_classes, self.tune_threshold, self.score_class_weight
-                )),
+                ),
+            ),
             ("keep_best", _KeepBest()),
         ]
+        return list(super().get_default_callbacks()) + scores + extra
 
     def module_parameters(self):
         """Named parameters optimised by ``optimizer_``."""

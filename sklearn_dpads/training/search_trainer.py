@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.losses import ProgramLoss
@@ -93,8 +94,10 @@ class SkorchSearchTrainer:
     def _criterion(self) -> ProgramLoss:
         return ProgramLoss(self.n_classes, self.loss, self.class_weight)
 
-    def _common(self, epochs: int) -> dict:
+    def _common(self, epochs: int, seed: int | None = None) -> dict:
         self.n_runs += 1
+        if seed is None:
+            seed = self.seed + self.n_runs
         return dict(
             criterion=self._criterion(),
             lr=self.lr,
@@ -103,20 +106,22 @@ class SkorchSearchTrainer:
             n_classes=self.n_classes,
             grad_clip=self.grad_clip,
             device=self.device,
-            seed=self.seed + self.n_runs,
+            seed=seed,
             tune_threshold=self.tune_threshold,
             score_class_weight=self.score_class_weight,
             optimizer__weight_decay=self.weight_decay,
         )
 
-    def train_graph(self, graph, epochs: int) -> float:
+    def train_graph(self, graph, epochs: int, seed: int | None = None) -> float:
         """Bi-level training; keeps the best epoch; returns its architecture-split F1."""
+        if seed is not None:
+            torch.manual_seed(seed)
         net = BilevelNet(
             graph,
             arch_lr=self.arch_lr,
             arch_weight_decay=self.arch_weight_decay,
             restore_best=True,
-            **self._common(epochs),
+            **self._common(epochs, seed),
         )
         net.fit_data(self.train, self.arch)
         if self.on_epoch is not None:
@@ -124,17 +129,35 @@ class SkorchSearchTrainer:
         score = net.best_score
         return 0.0 if np.isnan(score) else score
 
-    def train_program(self, graph):
+    def train_program(self, graph, seed: int | None = None):
         """Extract the discrete program, train its weights, return ``(module, F1)``."""
+        if seed is not None:
+            torch.manual_seed(seed)
         module = graph.extract()
-        return self.fit_program(module, self.train, self.arch, self.program_epochs)
+        return self.fit_program(
+            module, self.train, self.arch, self.program_epochs, seed=seed
+        )
 
-    def fit_program(self, module, train, valid, epochs: int, lr: float | None = None):
+    def fit_program(
+        self,
+        module,
+        train,
+        valid,
+        epochs: int,
+        lr: float | None = None,
+        patience: int | None = None,
+        batch_size: int | None = None,
+        seed: int | None = None,
+    ):
         """Weight-only training of ``module``; best epoch by F1 on ``valid``."""
-        kw = self._common(epochs)
+        kw = self._common(epochs, seed)
         if lr is not None:
             kw["lr"] = lr
-        net = ProgramNet(module, restore_best=valid is not None, **kw)
+        if batch_size is not None:
+            kw["batch_size"] = batch_size
+        net = ProgramNet(
+            module, restore_best=valid is not None, patience=patience, **kw
+        )
         net.fit_data(train, valid)
         if self.on_epoch is not None:
             self.on_epoch(net)
