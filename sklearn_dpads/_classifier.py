@@ -37,6 +37,7 @@ from sklearn_dpads.search.selection import (
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.nets import best_threshold_f1, predict_logits
 from sklearn_dpads.training.search_trainer import SkorchSearchTrainer
+from sklearn_dpads.utils._torch import torch_threads
 from sklearn_dpads.utils.validation import check_X, check_y, is_ragged
 
 __all__ = ["ProgramSynthesisClassifier", "ExportedProgram"]
@@ -176,6 +177,11 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Parallel jobs for training the candidates of a selection step, through
         joblib (``None``: one, unless in a :func:`joblib.parallel_backend`
         context; -1: all cores). Results do not depend on it.
+    n_threads : int or None, default=1
+        Torch intra-op threads during ``fit`` and prediction (restored
+        afterwards). Programs use small tensors, for which one thread is
+        fastest and several threads slow down badly on shared cores; None
+        keeps torch's setting.
     device : str, default="cpu"
         Torch device for training (``"cuda"`` for a GPU). Fitted programs are
         kept on the CPU.
@@ -254,8 +260,14 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             Interval(numbers.Integral, 2, None, closed="left"),
             None,
         ],
+        "max_search_frames": [
+            Interval(numbers.Integral, 2, None, closed="left"),
+            None,
+        ],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "n_jobs": [numbers.Integral, None],
+        "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -295,6 +307,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         n_iter_no_change=8,
         max_time=None,
         n_jobs=None,
+        n_threads=1,
         device="cpu",
         verbose=0,
         random_state=None,
@@ -330,6 +343,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_time = max_time
         self.n_jobs = n_jobs
+        self.n_threads = n_threads
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
@@ -498,16 +512,18 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         full = SequenceDataset(xs, lengths if x.ndim == 3 else None, y_enc)
         idx_tr, idx_ar = self._split(len(full), valid_labels, rng)
         search_tr, search_ar = idx_tr, idx_ar
-        if self.max_search_samples is not None and len(full) > self.max_search_samples:
-            keep = self._subsample(
-                len(full), self.max_search_samples, valid_labels, rng
-            )
+        cap = self.max_search_samples or len(full)
+        if self.max_search_frames is not None and x.ndim == 3:
+            mean_len = max(float(lengths.mean()), 1.0)
+            cap = min(cap, max(200, int(self.max_search_frames // mean_len)))
+        if len(full) > cap:
+            keep = self._subsample(len(full), cap, valid_labels, rng)
             keep_set = set(keep.tolist())
             search_tr = np.array([i for i in idx_tr if i in keep_set])
             search_ar = np.array([i for i in idx_ar if i in keep_set])
 
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), torch_threads(self.n_threads):
             torch.manual_seed(seed)
             if devices:
                 torch.cuda.manual_seed_all(seed)
@@ -523,7 +539,8 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
                 seed,
                 t0,
             )
-        self._calibrate(full)
+        with torch_threads(self.n_threads):
+            self._calibrate(full)
         self.fit_time_ = time.perf_counter() - t0
         self._log(
             1, f"done in {self.fit_time_:.1f}s: {self.program_.pretty(self.dsl_)}"
@@ -722,7 +739,8 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             time axis after ``n`` for per-frame models.
         """
         ds, x, lengths, ragged = self._prepare(X)
-        z = predict_logits(self.module_, ds).numpy()
+        with torch_threads(self.n_threads):
+            z = predict_logits(self.module_, ds).numpy()
         if len(self.classes_) == 2:
             z = z[..., 0] + self.logit_offset_
         return z
@@ -741,7 +759,8 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             A list of ``(T_i, n_classes)`` arrays for ragged per-frame input.
         """
         ds, x, lengths, ragged = self._prepare(X)
-        z = predict_logits(self.module_, ds).numpy()
+        with torch_threads(self.n_threads):
+            z = predict_logits(self.module_, ds).numpy()
         if len(self.classes_) == 2:
             z = z[..., 0] + self.logit_offset_
             p1 = _sigmoid(z)

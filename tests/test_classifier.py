@@ -362,3 +362,18 @@ def test_cuda_fit_loads_on_cpu(seq_data, fast_params):
     clf2 = pickle.loads(pickle.dumps(clf))
     clf2.set_params(device="cpu")
     np.testing.assert_allclose(clf2.predict_proba(X), clf.predict_proba(X))
+
+
+def test_every_parameter_is_validated():
+    clf = ProgramSynthesisClassifier()
+    assert set(clf.get_params()) == set(clf._parameter_constraints)
+
+
+def test_thread_count_restored(seq_data, fast_params):
+    import torch
+
+    X, y = seq_data
+    before = torch.get_num_threads()
+    clf = ProgramSynthesisClassifier(n_threads=1, **fast_params).fit(X, y)
+    clf.predict_proba(X)
+    assert torch.get_num_threads() == before
