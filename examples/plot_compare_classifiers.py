@@ -205,5 +205,5 @@ for i, r in enumerate(rows[::-1]):
     ax.text(r[1] + 0.01, i, f"{r[1]:.2f}", va="center", fontsize=9)
 ax.set_xlim(0, 1.1)
 ax.set_xlabel("test F1 (positive class)")
-ax.set_title(f"{source}: the program against black boxes")
+ax.set_title(source, fontsize=10)
 fig.tight_layout()

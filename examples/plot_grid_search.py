@@ -90,8 +90,9 @@ print("program of the refitted best pipeline:", best[-1])
 print(f"test F1: {search.score(X_test, y_test):.3f}")
 
 # %%
-# Cross-validated F1 by grid point: deeper programs can express more, and a
-# larger penalty prefers smaller ones.
+# Cross-validated F1 by grid point. Deeper programs can express more, and a
+# larger penalty prefers smaller programs; a flat line means that both
+# penalties led to the same programs.
 fig, ax = plt.subplots(figsize=(5, 3.2))
 for depth in param_grid["clf__max_depth"]:
     mask = np.array([p["clf__max_depth"] == depth for p in res["params"]])

@@ -13,13 +13,15 @@ The data come from :func:`~sklearn_dpads.datasets.make_crim13_like`: two
 simulated mice described by 19 features in seven named groups (position,
 distance, velocity, ...), labelled positive when the mice are close and the
 resident mouse is slow. The settings below (few epochs, 300 short
-trajectories) keep the run to about a minute on two CPU cores; use the
+trajectories) keep the run to a minute or two on two CPU cores; use the
 defaults and more data for real work.
 """
 
 # %%
 # Data: 300 trajectories of 30 frames
 # -----------------------------------
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -28,6 +30,7 @@ from sklearn.model_selection import train_test_split
 
 from sklearn_dpads import ProgramSynthesisClassifier
 from sklearn_dpads.datasets import make_crim13_like
+from sklearn_dpads.plotting import plot_program
 
 data = make_crim13_like(n_samples=300, n_timesteps=30, random_state=0)
 print(data.rule)
@@ -43,23 +46,34 @@ X_train, X_test, y_train, y_test = train_test_split(
 # Fit a program
 # -------------
 # The feature groups become the affine leaves ``affine[distance]``,
-# ``affine[velocity]``, ... of the grammar. ``max_depth=3`` allows programs
-# such as ``map(multiply(affine[distance](x), affine[velocity](x)))``.
+# ``affine[velocity]``, ... of the grammar. The rule "close *and* slow" is
+# not linear, so the search may use four levels (``max_depth=4``), enough for
+# soft if-then-else programs such as
+# ``ite(c(x), map(affine[distance](x)), map(affine(x)))``. A larger learning
+# rate makes up for the few epochs.
 clf = ProgramSynthesisClassifier(
     feature_groups=data.feature_groups,
     feature_names=data.feature_names,
-    max_depth=3,
+    max_depth=4,
     search_epochs=3,
     prune_epochs=1,
-    selection_epochs=1,
+    selection_epochs=2,
     program_epochs=4,
     finetune_epochs=20,
     max_selection_steps=8,
+    lr=0.05,
+    arch_lr=0.05,
     random_state=0,
 )
 clf.fit(X_train, y_train)
 print("learned program:", clf)
 print("label type:", clf.label_type_)
+
+# %%
+# The program as a tree: ``ite(c, f, g)`` mixes ``f`` and ``g`` with the
+# weight ``sigmoid(c)``, so the condition (its first argument) decides which
+# branch labels the frame.
+plot_program(clf)
 
 # %%
 # Predictions have the shape of ``y``: one label per frame. The F1 score of the
@@ -82,8 +96,8 @@ print(f"per-frame logistic regression: test F1 {f1_logreg:.3f}")
 # %%
 # One test trajectory
 # -------------------
-# The program's probability of the behaviour follows the distance between the
-# mice and the resident's speed.
+# The program's probability of the behaviour against the distance between the
+# mice and the resident's speed (dotted: the thresholds of the planted rule).
 i = int(np.argmax(y_test.sum(axis=1)))  # the test trajectory with most positives
 proba = clf.predict_proba(X_test[i : i + 1])[0, :, 1]
 speed = np.hypot(X_test[i, :, 11], X_test[i, :, 12])
@@ -102,7 +116,7 @@ axes[2].set_ylim(-0.05, 1.05)
 axes[2].set_ylabel("label")
 axes[2].set_xlabel("frame")
 axes[2].legend(loc="upper right", fontsize=8)
-fig.suptitle(str(clf), fontsize=9, family="monospace")
+fig.suptitle("\n".join(textwrap.wrap(str(clf), 80)), fontsize=8, family="monospace")
 fig.tight_layout()
 
 # %%

@@ -536,7 +536,7 @@ def plot_search(
                 color="C3",
                 linewidth=1,
                 alpha=0.7,
-                label=f"equal objective (penalty={penalty:g})",
+                label=f"equal objective (penalty={penalty:.3g})",
             )
         if annotate and chosen.get("program") is not None:
             text = (
@@ -544,11 +544,15 @@ def plot_search(
                 if dsl is not None
                 else str(chosen["program"])
             )
+            # keep the label inside the axes: write it towards the middle
+            x0, x1 = ax.get_xlim()
+            right_half = cx > 0.5 * (x0 + x1)
             ax.annotate(
-                "\n".join(textwrap.wrap(text, 40)),
+                "\n".join(textwrap.wrap(text, 36)),
                 (cx, cy),
-                xytext=(8, -14),
+                xytext=(-8 if right_half else 8, -14),
                 textcoords="offset points",
+                ha="right" if right_half else "left",
                 fontsize=8,
                 family="monospace",
                 va="top",
