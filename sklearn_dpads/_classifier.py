@@ -117,15 +117,16 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Levels unfolded at a time (dPads' d_s).
     top_n : int, default=2
         Candidates kept per edge before architecture selection (dPads' N).
-    penalty : float, default=0.01
-        Weight of the structural cost (number of productions) in selection.
+    penalty : float, default=0.003
+        Weight of the structural cost (number of productions) in selection
+        (dPads used 0.01; smaller values trade size for F1).
     search_epochs : int, default=4
         Bi-level epochs after each unfolding.
     prune_epochs : int, default=2
         Bi-level epochs after each top-N pruning step.
     selection_epochs : int, default=2
         Bi-level epochs of each partial graph during selection.
-    program_epochs : int, default=8
+    program_epochs : int, default=20
         Weight epochs of each complete program during selection.
     finetune_epochs : int, default=40
         Weight epochs of the chosen program on all the data (best epoch kept).
@@ -283,11 +284,11 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         max_depth=4,
         unfold_step=2,
         top_n=2,
-        penalty=0.01,
+        penalty=0.003,
         search_epochs=4,
         prune_epochs=2,
         selection_epochs=2,
-        program_epochs=8,
+        program_epochs=20,
         finetune_epochs=40,
         max_selection_steps=30,
         lr=0.02,

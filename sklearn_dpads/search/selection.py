@@ -282,8 +282,8 @@ def refine_leaves(
     feature group often outscores the (initially noisy) full affine leaf and
     wins the top-N pruning, although a wider leaf fits better. This step
     retrains the chosen program with each such leaf replaced by a full
-    affine leaf of the same candidate set, and keeps a replacement only when
-    the validation F1 improves by more than ``penalty``. It runs greedily,
+    affine leaf of the same candidate set, and keeps a replacement when the
+    validation F1 improves (the structural cost is unchanged). It runs greedily,
     one leaf at a time, in breadth-first order.
     """
     clock = clock or SearchClock(None)
@@ -328,7 +328,7 @@ def refine_leaves(
         best.history.append(row)
         if log is not None:
             log(row)
-        if score > best.score + penalty:
+        if score > best.score:
             new = SearchResult(
                 module, program, score, cost, best.history, best.timed_out
             )
