@@ -28,6 +28,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
+from sklearn_dpads.datasets import CALMS21_FEATURE_GROUPS
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 if str(BENCH_DIR) not in sys.path:
@@ -44,19 +46,6 @@ MODEL_LABELS = {
     "hgb": "HistGradientBoosting",
 }
 
-CALMS21_GROUPS = {
-    "res_angle_head_body": [0, 1],
-    "axis_ratio": [2, 3],
-    "speed": [4, 5],
-    "acceleration": [6, 7],
-    "tangential_velocity": [8, 9],
-    "rel_angle_social": [10, 11],
-    "angle_between": [12],
-    "facing_angle": [13, 14],
-    "overlap_bboxes": [15],
-    "area_ellipse_ratio": [16],
-    "min_res_nose_dist": [17],
-}
 
 DATASETS = {
     "calms21-investigation": (
@@ -141,7 +130,7 @@ def load_dataset(name: str, seed: int, args) -> dict:
         if args.quick:
             X, y = _subsample(X, y, QUICK_SAMPLES, seed)
         X_tr, y_tr, X_te, y_te = _split(X, y, 0.3, seed)
-        meta["feature_groups"] = CALMS21_GROUPS
+        meta["feature_groups"] = CALMS21_FEATURE_GROUPS
     elif name.startswith("near"):
         sub = {
             "near-classification": "near_classification_example",

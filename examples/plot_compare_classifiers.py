@@ -41,7 +41,7 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from sklearn_dpads import ProgramSynthesisClassifier, SequenceStandardScaler
-from sklearn_dpads.datasets import make_planted_sequences
+from sklearn_dpads.datasets import load_calms21, make_planted_sequences
 
 
 def find_calms21():
@@ -61,21 +61,8 @@ def find_calms21():
 
 path = find_calms21()
 if path is not None:
-    X = np.load(path / "X.npy")
-    y = np.load(path / "y_investigation.npy")
-    feature_groups = {
-        "res_angle_head_body": [0, 1],
-        "axis_ratio": [2, 3],
-        "speed": [4, 5],
-        "acceleration": [6, 7],
-        "tangential_velocity": [8, 9],
-        "rel_angle_social": [10, 11],
-        "angle_between": [12],
-        "facing_angle": [13, 14],
-        "overlap_bboxes": [15],
-        "area_ellipse_ratio": [16],
-        "min_res_nose_dist": [17],
-    }
+    calms = load_calms21(path, "investigation")
+    X, y, feature_groups = calms.X, calms.y, calms.feature_groups
     source = "CalMS21 investigation"
 else:
     data = make_planted_sequences(

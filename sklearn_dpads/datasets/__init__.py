@@ -1,5 +1,11 @@
-"""Synthetic sequence data sets with planted ground-truth programs."""
+"""Data sets: synthetic generators with planted programs, and a CalMS21 loader."""
 
+from sklearn_dpads.datasets._calms21 import CALMS21_FEATURE_GROUPS, load_calms21
 from sklearn_dpads.datasets._synthetic import make_crim13_like, make_planted_sequences
 
-__all__ = ["make_crim13_like", "make_planted_sequences"]
+__all__ = [
+    "CALMS21_FEATURE_GROUPS",
+    "load_calms21",
+    "make_crim13_like",
+    "make_planted_sequences",
+]

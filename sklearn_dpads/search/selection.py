@@ -122,6 +122,20 @@ def greedy_discretize(graph: DerivationGraph) -> DerivationGraph:
         g.refresh()
 
 
+def _row(phase, program, score, cost, penalty, clock, **extra) -> dict:
+    """One search-history row; ``objective = (1 - score) + penalty * cost``."""
+    return {
+        "phase": phase,
+        "program": program,
+        "complete": program is not None,
+        "score": score,
+        "cost": cost,
+        "objective": (1.0 - score) + penalty * cost,
+        "elapsed": clock.elapsed(),
+        **extra,
+    }
+
+
 def _train_child(trainer, child, discrete: bool, epochs: int, seed: int):
     """Train one child of a split (a joblib task); returns it with its score."""
     if discrete:
@@ -180,19 +194,10 @@ def select_program(
     def evaluate_discrete(g: DerivationGraph, origin: str):
         module, score = trainer.train_program(g, seed=seed * 1000)
         cost = g.structural_cost()
-        f = (1.0 - score) + penalty * cost
         program, _ = g.to_program()
-        record(
-            {
-                "phase": origin,
-                "program": program,
-                "complete": True,
-                "score": score,
-                "cost": cost,
-                "objective": f,
-                "elapsed": clock.elapsed(),
-            }
-        )
+        row = _row(origin, program, score, cost, penalty, clock)
+        f = row["objective"]
+        record(row)
         return f, module, program, score, cost
 
     greedy = greedy_discretize(graph)
@@ -232,20 +237,11 @@ def select_program(
         )
         for (i, _, discrete, _), (child, module, score) in zip(jobs, results):
             cost = child.structural_cost()
-            f = (1.0 - score) + penalty * cost
             program = child.to_program()[0] if discrete else None
-            record(
-                {
-                    "phase": "select",
-                    "program": program,
-                    "complete": discrete,
-                    "split": child.candidate_name(child.edges_bfs()[j], i),
-                    "score": score,
-                    "cost": cost,
-                    "objective": f,
-                    "elapsed": clock.elapsed(),
-                }
-            )
+            split = child.candidate_name(child.edges_bfs()[j], i)
+            row = _row("select", program, score, cost, penalty, clock, split=split)
+            f = row["objective"]
+            record(row)
             if discrete:
                 if f < best_f:
                     best_f, best_module, best_prog, best_score, best_cost = (
@@ -315,16 +311,7 @@ def refine_leaves(
         module, score = trainer.train_program(child, seed=seed * 1000 + 500 + j)
         cost = child.structural_cost()
         program, _ = child.to_program()
-        f = (1.0 - score) + penalty * cost
-        row = {
-            "phase": "refine",
-            "program": program,
-            "complete": True,
-            "score": score,
-            "cost": cost,
-            "objective": f,
-            "elapsed": clock.elapsed(),
-        }
+        row = _row("refine", program, score, cost, penalty, clock)
         best.history.append(row)
         if log is not None:
             log(row)

@@ -322,3 +322,20 @@ def test_crim13_default_size_is_fast_and_compact():
 def test_crim13_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_crim13_like(**kwargs)
+
+
+def test_load_calms21_roundtrip(tmp_path):
+    from sklearn_dpads.datasets import CALMS21_FEATURE_GROUPS, load_calms21
+
+    rng = np.random.RandomState(0)
+    np.save(tmp_path / "X.npy", rng.randn(5, 13, 18))
+    np.save(tmp_path / "y_mount.npy", np.array([0, 1, 0, 0, 1]))
+    b = load_calms21(tmp_path, "mount")
+    assert b.X.dtype == np.float32 and b.X.shape == (5, 13, 18)
+    assert b.feature_groups == {k: list(v) for k, v in CALMS21_FEATURE_GROUPS.items()}
+    assert b.feature_names[17] == "min_res_nose_dist"
+    with pytest.raises(FileNotFoundError, match="y_investigation.npy"):
+        load_calms21(tmp_path)
+    np.save(tmp_path / "y_investigation.npy", np.zeros(4))
+    with pytest.raises(ValueError, match="do not fit"):
+        load_calms21(tmp_path)
