@@ -710,7 +710,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         z, yy = _flat(logits, full.y)
         z = z[:, 0].numpy().astype(np.float64)
         yy = yy.numpy()
-        if yy.min() == yy.max():
+        finite = np.isfinite(z)
+        z, yy = z[finite], yy[finite]
+        if yy.size == 0 or yy.min() == yy.max():
             return
         f1, thr = best_threshold_f1(z, yy)
         base = 2 * ((z > 0) & (yy == 1)).sum() / max((z > 0).sum() + yy.sum(), 1)

@@ -177,6 +177,9 @@ class _KeepBest(Callback):
         if score is None:
             return
         # ties go to the later epoch (more training)
+        params = [p.detach() for p in net.module_.parameters()]
+        if not all(bool(torch.isfinite(p).all()) for p in params):
+            return
         if score >= self.best_score_:
             self.best_score_ = score
             self.best_epoch_ = len(net.history)
@@ -277,15 +280,24 @@ class ProgramNet(NeuralNet):
         self.optimizer_ = self.optimizer(*args, **kwargs)
         return self
 
-    def _clip(self, params):
-        if self.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(params, self.grad_clip)
+    def _clip(self, params, loss) -> bool:
+        """Clip gradients; False (and gradients cleared) if loss or gradients
+        are not finite, so that one bad batch cannot poison the parameters."""
+        params = [p for p in params if p.grad is not None]
+        clip = self.grad_clip if self.grad_clip is not None else float("inf")
+        norm = torch.nn.utils.clip_grad_norm_(params, clip) if params else None
+        ok = bool(torch.isfinite(loss)) and (norm is None or bool(torch.isfinite(norm)))
+        if not ok:
+            for p in params:
+                p.grad = None
+            self.history.record_batch("skipped_step", 1)
+        return ok
 
     def train_step(self, batch, **fit_params):
         self.optimizer_.zero_grad()
         step = self.train_step_single(batch, **fit_params)
-        self._clip([p for _, p in self.module_parameters()])
-        self.optimizer_.step()
+        if self._clip([p for _, p in self.module_parameters()], step["loss"]):
+            self.optimizer_.step()
         return step
 
     def fit_data(self, train: SequenceDataset, valid: SequenceDataset | None = None):
@@ -351,8 +363,8 @@ class BilevelNet(ProgramNet):
                 self.infer(Xv), yv.to(self.device), X=Xv, training=True
             )
             loss_a.backward()
-            self._clip(self.arch_params_)
-            self.arch_optimizer_.step()
+            if self._clip(self.arch_params_, loss_a):
+                self.arch_optimizer_.step()
             self.history.record_batch("arch_loss", float(loss_a.item()))
         return super().train_step(batch, **fit_params)
 

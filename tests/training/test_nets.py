@@ -225,3 +225,37 @@ def test_predict_logits_pads_per_frame_outputs():
     torch.testing.assert_close(out[mask], direct[mask])
     atom = compile_program("(last5_avg (affine))", DSL, HOLE)
     assert predict_logits(atom, ds, batch_size=2).shape == (5, 1)
+
+
+def test_nonfinite_steps_are_skipped():
+    import numpy as np
+    import torch
+
+    from sklearn_dpads.grammar import parse_type
+    from sklearn_dpads.library import default_dsl
+    from sklearn_dpads.semantics import compile_program
+    from sklearn_dpads.training import ProgramLoss, ProgramNet, SequenceDataset
+
+    rng = np.random.RandomState(0)
+    x = rng.randn(64, 5, 2).astype(np.float32)
+    x[:8] = 3e38  # overflows to inf inside the program
+    y = (rng.rand(64) > 0.5).astype(int)
+    ds = SequenceDataset(x, None, y)
+    torch.manual_seed(0)
+    m = compile_program(
+        "(last5_avg (multiply (affine) (affine)))",
+        default_dsl(2),
+        parse_type("list[2] -> atom[1]"),
+    )
+    net = ProgramNet(
+        m,
+        criterion=ProgramLoss(2),
+        lr=0.1,
+        max_epochs=3,
+        batch_size=16,
+        n_classes=2,
+        grad_clip=1.0,
+    )
+    net.fit_data(ds, ds)
+    assert all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
+    assert any("skipped_step" in b for e in net.history for b in e["batches"])
