@@ -187,8 +187,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Torch device for training (``"cuda"`` for a GPU). Fitted programs are
         kept on the CPU.
     verbose : int, default=0
-        0 silent, 1 one line per search stage, 2 also one line per selection
-        candidate.
+        0 silent; 1 one line per search stage (depth, candidates kept, score,
+        elapsed time); 2 also a progress bar (on stderr) and one line per
+        scored candidate.
     random_state : int, RandomState instance or None, default=None
         Seeds the splits, initialisations and batch orders (the global torch
         and numpy generators are left untouched).
@@ -602,8 +603,20 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         history: list = []
         self.search_history_ = history
 
+        bar = None
+        if self.verbose >= 2:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(desc="dPads search", unit="step", file=sys.stderr, leave=False)
+
         def log(row):
             history.append(row)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(
+                    phase=row.get("phase"),
+                    score=f"{row.get('score', float('nan')):.3f}",
+                )
             if row.get("phase") == "unfold":
                 self._log(
                     1,
@@ -677,6 +690,8 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
                 SearchTimeoutWarning,
                 stacklevel=3,
             )
+        if bar is not None:
+            bar.close()
         module = result.module
         self.search_score_ = result.score
         if self.finetune_epochs > 0:

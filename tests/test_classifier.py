@@ -377,3 +377,21 @@ def test_thread_count_restored(seq_data, fast_params):
     clf = ProgramSynthesisClassifier(n_threads=1, **fast_params).fit(X, y)
     clf.predict_proba(X)
     assert torch.get_num_threads() == before
+
+
+def test_joblib_roundtrip(seq_data, fast_params, tmp_path):
+    import joblib
+
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    clf2 = joblib.load(tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(clf.predict_proba(X), clf2.predict_proba(X))
+
+
+def test_verbose_two_progress_bar(seq_data, fast_params, capsys):
+    X, y = seq_data
+    ProgramSynthesisClassifier(verbose=2, **fast_params).fit(X, y)
+    captured = capsys.readouterr()
+    assert "dPads search" in captured.err
+    assert "greedy" in captured.out
