@@ -216,18 +216,8 @@ def check_y(y, x: np.ndarray, lengths, *, ragged: bool):
         raise ValueError(
             f"Found input variables with inconsistent numbers of samples: [{n}, {y_arr.shape[0]}]"
         )
-    if (
-        y_arr.ndim == 2
-        and x.ndim == 3
-        and y_arr.shape[1] != 1
-        or (
-            y_arr.ndim == 2
-            and x.ndim == 3
-            and x.shape[1] == 1
-            and y_arr.shape[1] == 1
-            and False
-        )
-    ):
+    # (n, T) labels with T > 1 are per frame; an (n, 1) column is per sequence
+    if y_arr.ndim == 2 and x.ndim == 3 and y_arr.shape[1] != 1:
         T = x.shape[1]
         if y_arr.shape[1] != T:
             raise ValueError(
