@@ -159,6 +159,7 @@ class ValidationScores(Callback):
             torch.cat(self._y),
             self.n_classes,
             self.tune_threshold,
+            self.class_weight,
         )
         net.history.record("valid_f1", f1)
         net.history.record("valid_acc", acc)

@@ -259,3 +259,20 @@ def test_nonfinite_steps_are_skipped():
     net.fit_data(ds, ds)
     assert all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
     assert any("skipped_step" in b for e in net.history for b in e["batches"])
+
+
+def test_score_class_weight_reaches_the_validation_score():
+    # regression: the weights were accepted and then dropped by ValidationScores,
+    # so a class_weight dict never changed how candidates were scored
+    torch.manual_seed(0)
+    train, valid = _problem()
+    weights = np.array([1.0, 5.0])
+    module = compile_program("(last5_avg (affine))", DSL, HOLE)
+    net = _program_net(module, max_epochs=1, score_class_weight=weights)
+    net.fit_data(train, valid)
+    logits = predict_logits(net.module_, valid)
+    pred = (logits[:, 0] > 0).long().numpy()
+    true = valid.y.numpy()
+    expected = accuracy_score(true, pred, sample_weight=weights[true])
+    assert net.history[-1, "valid_f1"] == pytest.approx(expected)
+    assert expected != pytest.approx(accuracy_score(true, pred))
