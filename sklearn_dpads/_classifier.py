@@ -26,6 +26,7 @@ from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
 from sklearn_dpads.graph.derivation_graph import DerivationGraph
 from sklearn_dpads.library import default_dsl
+from sklearn_dpads.preprocessing import SequenceStandardScaler
 from sklearn_dpads.program import Program
 from sklearn_dpads.search.schedule import default_schedule
 from sklearn_dpads.search.selection import (
@@ -409,35 +410,30 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(str(exc)) from exc
 
     def _scale(self, x: np.ndarray, lengths) -> None:
-        F = x.shape[-1]
-        if x.ndim == 3:
-            valid = np.arange(x.shape[1])[None, :] < lengths[:, None]
-            flat = x[valid]
-        else:
-            flat = x
-        flat = flat.astype(np.float64)
-        if self.normalize == "robust":
-            c = np.median(flat, axis=0)
-            q1, q3 = np.percentile(flat, [25, 75], axis=0)
-            s = q3 - q1
-            std = flat.std(axis=0)
-            s = np.where(s > 1e-12, s, std)
-        elif self.normalize == "standard":
-            c = flat.mean(axis=0)
-            s = flat.std(axis=0)
-        else:
-            c, s = np.zeros(F), np.ones(F)
-        s = np.where(s > 1e-12, s, 1.0)
-        self.center_ = c
-        self.scale_ = s
+        self.scaler_ = SequenceStandardScaler(
+            with_centering=self.normalize is not None,
+            with_scaling=self.normalize is not None,
+            robust=self.normalize == "robust",
+            clip=self.clip,
+        ).fit(_real_frames(x, lengths).astype(np.float64))
 
     def _transform(self, x: np.ndarray, lengths) -> np.ndarray:
-        z = (x.astype(np.float64) - self.center_) / self.scale_
-        if self.clip is not None:
-            z = np.clip(z, -self.clip, self.clip)
-        if x.ndim == 3:
-            z[np.arange(x.shape[1])[None, :] >= lengths[:, None]] = 0.0
-        return z.astype(np.float32)
+        if x.ndim == 2:
+            return self.scaler_.transform(x.astype(np.float64)).astype(np.float32)
+        z = np.zeros(x.shape, dtype=np.float32)
+        valid = _valid_mask(x, lengths)
+        z[valid] = self.scaler_.transform(x[valid].astype(np.float64))
+        return z
+
+    @property
+    def center_(self) -> np.ndarray:
+        """Per-feature centre of the input scaling (``scaler_.center_``)."""
+        return self.scaler_.center_
+
+    @property
+    def scale_(self) -> np.ndarray:
+        """Per-feature scale of the input scaling (``scaler_.scale_``)."""
+        return self.scaler_.scale_
 
     def _class_weights(self, y_enc: np.ndarray):
         n = len(self.classes_)
@@ -887,6 +883,14 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
 def _effective_batch_size(batch_size: int, n: int, min_steps: int = 4) -> int:
     """Shrink the batch on small data so that an epoch has >= ``min_steps`` steps."""
     return int(max(1, min(batch_size, max(8, -(-n // min_steps)))))
+
+
+def _valid_mask(x: np.ndarray, lengths) -> np.ndarray:
+    return np.arange(x.shape[1])[None, :] < lengths[:, None]
+
+
+def _real_frames(x: np.ndarray, lengths) -> np.ndarray:
+    return x if x.ndim == 2 else x[_valid_mask(x, lengths)]
 
 
 def _sigmoid(z):

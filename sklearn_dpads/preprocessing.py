@@ -108,8 +108,9 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         ``robust=True``).
     with_scaling : bool, default=True
         If True, divide by the per-feature scale (standard deviation, or the
-        quantile range when ``robust=True``).  Features with zero scale are left
-        unscaled (their scale is set to 1).
+        quantile range when ``robust=True``; where that range is 0 but the
+        feature is not constant, the standard deviation).  Constant features
+        are left unscaled (their scale is set to 1).
     robust : bool, default=False
         Use the median and the quantile range given by ``quantile_range`` instead
         of the mean and standard deviation.
@@ -321,7 +322,12 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
                 if self.with_centering:
                     center = q[1]
                 if self.with_scaling:
+                    # a quantile range of 0 on a non-constant feature (more than
+                    # half the values equal): fall back to the standard deviation
                     scale = q[2] - q[0]
+                    scale = np.where(
+                        scale > 0, scale, frames.std(axis=0, dtype=np.float64)
+                    )
         else:
             if self.with_centering:
                 center = frames.mean(axis=0, dtype=np.float64)

@@ -147,11 +147,13 @@ def test_constant_feature_gets_unit_scale(robust):
     assert_allclose(scaler.transform(X)[..., 1], 0.0, atol=1e-9)
 
 
-def test_zero_iqr_feature_gets_unit_scale():
+def test_zero_iqr_feature_falls_back_to_the_standard_deviation():
     X = np.zeros((10, 1))
     X[0, 0] = 5.0  # not constant, but zero interquartile range
     scaler = SequenceStandardScaler(robust=True).fit(X)
-    assert scaler.scale_[0] == 1.0
+    assert scaler.scale_[0] == pytest.approx(X.std())
+    constant = SequenceStandardScaler(robust=True).fit(np.full((10, 1), 3.0))
+    assert constant.scale_[0] == 1.0
 
 
 def test_without_centering_or_scaling(X3d):
