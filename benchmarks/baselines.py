@@ -6,10 +6,9 @@ Everything here takes the same inputs as
 (one label per sequence) or ``(n_samples, n_timesteps)`` (one label per frame).
 Predictions have the shape of ``y``.
 
-* :class:`RobustSequenceScaler` -- the input scaling of the program-synthesis
-  classifier (per-feature median / interquartile range over all frames, with
-  the standard deviation as a fallback for a zero IQR, then clipping to
-  ``[-clip, clip]``), reused by the LSTM and the logistic regression.
+* the LSTM and the logistic regression scale their input as the
+  program-synthesis classifier does, with
+  ``SequenceStandardScaler(robust=True, clip=5.0)``.
 * :class:`LSTMClassifier` -- a one-layer LSTM trained with skorch
   (``NeuralNetClassifier``), with a linear head on the last step (sequence
   labels) or on every step (per-frame labels, causal).
@@ -36,10 +35,11 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from sklearn_dpads.preprocessing import SequenceStandardScaler
+
 __all__ = [
     "BASELINES",
     "LSTMClassifier",
-    "RobustSequenceScaler",
     "TabularSequenceClassifier",
     "frame_features",
     "label_type",
@@ -52,40 +52,6 @@ BASELINES = ("lstm", "logreg", "rf", "hgb")
 def label_type(y) -> str:
     """``"frame"`` for ``y`` of shape ``(n, T)``, ``"sequence"`` for ``(n,)``."""
     return "frame" if np.ndim(y) == 2 else "sequence"
-
-
-# --------------------------------------------------------------------- scaling
-class RobustSequenceScaler(BaseEstimator):
-    """Per-feature robust scaling of sequences, as in ProgramSynthesisClassifier.
-
-    ``z = clip((x - median) / IQR, -clip, clip)`` with statistics over all
-    frames of all sequences (the standard deviation replaces a zero IQR; a zero
-    scale becomes 1).  Accepts 3-D ``(n, T, F)`` and 2-D ``(n_rows, F)`` input.
-    """
-
-    def __init__(self, clip=5.0):
-        self.clip = clip
-
-    def fit(self, X, y=None):
-        X = np.asarray(X, dtype=np.float64)
-        flat = X.reshape(-1, X.shape[-1])
-        center = np.median(flat, axis=0)
-        q1, q3 = np.percentile(flat, [25, 75], axis=0)
-        scale = q3 - q1
-        scale = np.where(scale > 1e-12, scale, flat.std(axis=0))
-        self.center_ = center
-        self.scale_ = np.where(scale > 1e-12, scale, 1.0)
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self)
-        z = (np.asarray(X, dtype=np.float64) - self.center_) / self.scale_
-        if self.clip is not None:
-            z = np.clip(z, -self.clip, self.clip)
-        return z.astype(np.float32)
-
-    def fit_transform(self, X, y=None):
-        return self.fit(X, y).transform(X)
 
 
 # ------------------------------------------------------------------------ LSTM
@@ -123,7 +89,7 @@ def _skorch_net_class():
 class LSTMClassifier(ClassifierMixin, BaseEstimator):
     """LSTM sequence / per-frame classifier trained with skorch.
 
-    Inputs are scaled with :class:`RobustSequenceScaler` (the scaling of
+    Inputs are scaled with ``SequenceStandardScaler(robust=True)`` (the scaling of
     ProgramSynthesisClassifier).  The loss is class-weighted ("balanced")
     cross-entropy, the optimiser Adam; training runs for a fixed number of
     epochs on all the training data (no early stopping).
@@ -172,8 +138,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         weights = compute_class_weight(
             "balanced", classes=np.arange(n_classes), y=y_enc.ravel()
         )
-        self.scaler_ = RobustSequenceScaler(clip=self.clip).fit(X)
-        Xs = self.scaler_.transform(X)
+        self.scaler_ = SequenceStandardScaler(robust=True, clip=self.clip).fit(X)
+        Xs = self.scaler_.transform(X).astype(np.float32)
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         cuda = str(self.device).startswith("cuda")
         devices = [torch.device(self.device).index or 0] if cuda else []
@@ -333,7 +299,7 @@ def make_baseline(
         )
     if name == "logreg":
         est = make_pipeline(
-            RobustSequenceScaler(clip=5.0),
+            SequenceStandardScaler(robust=True, clip=5.0),
             LogisticRegression(
                 max_iter=2000, class_weight="balanced", random_state=random_state
             ),

@@ -1,10 +1,14 @@
-"""ProgramSynthesisClassifier: the scikit-learn estimator (thin glue)."""
+"""ProgramSynthesisClassifier: the scikit-learn estimator (thin glue).
+
+``fit`` reads as its steps: validate the data, resolve the parameters into a
+frozen plan (``_fit_plan``), scale, search (``search.run_search``), fine-tune
+and finalise. A fit that raises leaves the estimator exactly as it was.
+"""
 
 from __future__ import annotations
 
 import copy
 import numbers
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -14,31 +18,21 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_dpads.exceptions import GrammarError, SearchTimeoutWarning
+from sklearn_dpads._fit_plan import FitPlan, make_plan
+from sklearn_dpads.exceptions import SearchTimeoutWarning
 from sklearn_dpads.grammar.dsl import DSL
-from sklearn_dpads.grammar.production import Production
-from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
-from sklearn_dpads.graph.derivation_graph import DerivationGraph
-from sklearn_dpads.library import default_dsl
+from sklearn_dpads.metrics import tune_logit_offset
 from sklearn_dpads.preprocessing import SequenceStandardScaler
 from sklearn_dpads.program import Program
-from sklearn_dpads.search.schedule import default_schedule
-from sklearn_dpads.search.selection import (
-    SearchClock,
-    refine_leaves,
-    run_schedule,
-    select_program,
-)
+from sklearn_dpads.search import SearchClock, run_search
+from sklearn_dpads.search._progress import SearchReporter
 from sklearn_dpads.training.data import SequenceDataset
-from sklearn_dpads.training.nets import best_threshold_f1, predict_logits
+from sklearn_dpads.training.nets import predict_logits, valid_binary_logits
 from sklearn_dpads.training.search_trainer import SkorchSearchTrainer
-from sklearn_dpads.utils._torch import torch_threads
+from sklearn_dpads.utils._torch import check_device, seeded_torch, torch_threads
 from sklearn_dpads.utils.validation import check_X, check_y, is_ragged
 
 __all__ = ["ProgramSynthesisClassifier", "ExportedProgram"]
@@ -113,7 +107,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         User productions (:func:`~sklearn_dpads.make_production`) added to the
         default DSL.
     max_depth : int, default=4
-        Maximum depth of a program (number of production levels).
+        Maximum depth of a program (number of production levels), at most 12.
     unfold_step : int, default=2
         Levels unfolded at a time (dPads' d_s).
     top_n : int, default=2
@@ -173,8 +167,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Stop the final fine-tune when the validation F1 has not improved for
         this many epochs (None: run all ``finetune_epochs``).
     max_time : float or None, default=None
-        Time budget in seconds for the search; when exceeded the search stops
-        with the best program so far and a :class:`SearchTimeoutWarning`.
+        Time budget of ``fit`` in seconds (up to a fixed overhead of a few
+        seconds): the search may use 85% of it and stops with the best
+        program so far, the fine-tune the rest; either being cut short gives
+        a :class:`SearchTimeoutWarning`.
     n_jobs : int or None, default=None
         Parallel jobs for training the candidates of a selection step, through
         joblib (``None``: one, unless in a :func:`joblib.parallel_backend`
@@ -210,11 +206,20 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     module_ : torch.nn.Module
         The trained program (float64, CPU).
     search_history_ : list of dict
-        One row per search stage and per scored candidate.
+        One row per search stage and per scored candidate
+        (:meth:`SearchRecord.as_dict <sklearn_dpads.search.SearchRecord.as_dict>`).
+    search_score_ : float
+        Validation score of the chosen program in the search.
+    scaler_ : SequenceStandardScaler
+        The input scaling, fitted on the real frames (part of the program).
     center_, scale_ : ndarray of shape (n_features,)
-        Input scaling.
+        ``scaler_.center_`` and ``scaler_.scale_``.
     logit_offset_ : float
         Added to the binary logit (decision threshold).
+    input_ndim_ : int
+        3 for sequences, 2 for tabular rows.
+    fit_time_ : float
+        Seconds the last ``fit`` took.
 
     Examples
     --------
@@ -358,100 +363,6 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.two_d_array = True
         return tags
 
-    # ------------------------------------------------------------ helpers
-    def _log(self, level: int, msg: str) -> None:
-        if self.verbose >= level:
-            print(f"[ProgramSynthesisClassifier] {msg}", file=sys.stdout, flush=True)
-
-    def _check_device(self) -> str:
-        dev = str(self.device)
-        try:
-            d = torch.device(dev)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"Invalid device {self.device!r}: {exc}") from None
-        if d.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r} was requested but CUDA is not available; "
-                "use device='cpu'."
-            )
-        return dev
-
-    def _make_dsl(self, n_features: int) -> DSL:
-        if self.dsl is not None:
-            if self.dsl.n_features != n_features:
-                raise ValueError(
-                    f"The dsl was built for {self.dsl.n_features} features but X has "
-                    f"{n_features}."
-                )
-            return self.dsl
-        names = None
-        if self.feature_names is not None:
-            names = [str(n) for n in self.feature_names]
-            if len(names) != n_features:
-                raise ValueError(
-                    f"feature_names has {len(names)} names but X has {n_features} features."
-                )
-        extra = list(self.extra_productions or [])
-        for p in extra:
-            if not isinstance(p, Production):
-                raise TypeError(
-                    "extra_productions must contain Production objects (see "
-                    f"make_production), got {type(p).__name__}."
-                )
-        try:
-            return default_dsl(
-                n_features,
-                self.feature_groups,
-                names,
-                ite_beta=self.ite_beta,
-                extra_productions=extra,
-            )
-        except GrammarError as exc:
-            raise ValueError(str(exc)) from exc
-
-    def _scale(self, x: np.ndarray, lengths) -> None:
-        self.scaler_ = SequenceStandardScaler(
-            with_centering=self.normalize is not None,
-            with_scaling=self.normalize is not None,
-            robust=self.normalize == "robust",
-            clip=self.clip,
-        ).fit(_real_frames(x, lengths).astype(np.float64))
-
-    def _transform(self, x: np.ndarray, lengths) -> np.ndarray:
-        if x.ndim == 2:
-            return self.scaler_.transform(x.astype(np.float64)).astype(np.float32)
-        z = np.zeros(x.shape, dtype=np.float32)
-        valid = _valid_mask(x, lengths)
-        z[valid] = self.scaler_.transform(x[valid].astype(np.float64))
-        return z
-
-    @property
-    def center_(self) -> np.ndarray:
-        """Per-feature centre of the input scaling (``scaler_.center_``)."""
-        return self.scaler_.center_
-
-    @property
-    def scale_(self) -> np.ndarray:
-        """Per-feature scale of the input scaling (``scaler_.scale_``)."""
-        return self.scaler_.scale_
-
-    def _class_weights(self, y_enc: np.ndarray):
-        n = len(self.classes_)
-        if self.class_weight is None:
-            return None
-        if self.class_weight == "balanced":
-            present = np.unique(y_enc)
-            w = np.ones(n)
-            w[present] = compute_class_weight("balanced", classes=present, y=y_enc)
-            return w.astype(np.float32)
-        w = np.ones(n, dtype=np.float32)
-        for k, v in self.class_weight.items():
-            idx = np.flatnonzero(self.classes_ == k)
-            if idx.size == 0:
-                raise ValueError(f"class_weight has a label {k!r} that is not in y.")
-            w[idx[0]] = float(v)
-        return w
-
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -472,271 +383,123 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self : ProgramSynthesisClassifier
             The fitted estimator.
         """
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            # a failed fit changes nothing: an unfitted estimator stays
+            # unfitted and a fitted one keeps its previous model
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y):
         t0 = time.perf_counter()
-        device = self._check_device()
-        ragged = is_ragged(X)
-        x, lengths, _ = check_X(self, X, y if not ragged else None, reset=True)
-        flat_labels, grid, label_type = check_y(y, x, lengths, ragged=ragged)
-        self.classes_ = np.unique(flat_labels)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "Classifier can't train when only one class is present: y has the "
-                f"single class {self.classes_[0]!r}."
-            )
-        self.label_type_ = label_type
-        if (
-            x.ndim == 2 and label_type == "frame"
-        ):  # pragma: no cover - guarded in check_y
-            raise ValueError("Per-frame labels need 3-D X.")
-        y_enc = self._encode(grid)
-        n_classes = len(self.classes_)
-        self.dsl_ = self._make_dsl(x.shape[-1])
-        n_out = 1 if n_classes == 2 else n_classes
-        inp = Seq(x.shape[-1]) if x.ndim == 3 else Atom(x.shape[-1])
-        out = Seq(n_out) if label_type == "frame" else Atom(n_out)
-        hole = FunctionType(inp, out)
-        try:
-            self.dsl_.check_root(hole, self.max_depth)
-        except GrammarError as exc:
-            raise ValueError(str(exc)) from exc
-
-        self._scale(x, lengths)
-        xs = self._transform(x, lengths)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(0, 2**31 - 1))
-        valid_labels = y_enc if y_enc.ndim == 1 else None
-        cw = self._class_weights(y_enc[y_enc >= 0])
-
-        full = SequenceDataset(xs, lengths if x.ndim == 3 else None, y_enc)
-        idx_tr, idx_ar = self._split(len(full), valid_labels, rng)
-        search_tr, search_ar = idx_tr, idx_ar
-        cap = self.max_search_samples or len(full)
-        if self.max_search_frames is not None and x.ndim == 3:
-            mean_len = max(float(lengths.mean()), 1.0)
-            cap = min(cap, max(200, int(self.max_search_frames // mean_len)))
-        if len(full) > cap:
-            keep = self._subsample(len(full), cap, valid_labels, rng)
-            keep_set = set(keep.tolist())
-            search_tr = np.array([i for i in idx_tr if i in keep_set])
-            search_ar = np.array([i for i in idx_ar if i in keep_set])
-
-        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=devices), torch_threads(self.n_threads):
-            torch.manual_seed(seed)
-            if devices:
-                torch.cuda.manual_seed_all(seed)
-            self._search_and_train(
-                full,
-                search_tr,
-                search_ar,
-                idx_ar,
-                hole,
-                n_classes,
-                cw,
-                device,
-                seed,
-                t0,
-            )
+        device = check_device(self.device)
+        x, lengths, classes, y_enc, label_type = self._validate_data_and_labels(X, y)
+        plan = make_plan(self, x, lengths, classes, y_enc, label_type, device)
+        scaler = self._make_scaler().fit(_real_frames(x, lengths).astype(np.float64))
+        data = SequenceDataset(
+            _scaled(scaler, x, lengths), lengths if x.ndim == 3 else None, y_enc
+        )
+        reporter = SearchReporter(
+            self.verbose, lambda p: p.pretty(plan.dsl), "[ProgramSynthesisClassifier]"
+        )
         with torch_threads(self.n_threads):
-            self._calibrate(full)
-        self.fit_time_ = time.perf_counter() - t0
-        self._log(
-            1, f"done in {self.fit_time_:.1f}s: {self.program_.pretty(self.dsl_)}"
-        )
-        return self
-
-    def _encode(self, grid: np.ndarray) -> np.ndarray:
-        lookup = {}
-        for i, c in enumerate(self.classes_):
-            lookup[c.item() if hasattr(c, "item") else c] = i
-        enc = np.full(grid.shape, -1, dtype=np.int64)
-        for pos, v in np.ndenumerate(grid):
-            if v is not None:
-                enc[pos] = lookup[v.item() if hasattr(v, "item") else v]
-        return enc
-
-    def _split(self, n: int, labels, rng):
-        idx = np.arange(n)
-        if n < 4:
-            return idx, idx
-        strat = None
-        if labels is not None:
-            _, counts = np.unique(labels, return_counts=True)
-            if counts.min() >= 2:
-                strat = labels
-        try:
-            a, b = train_test_split(
-                idx,
-                test_size=self.validation_fraction,
-                stratify=strat,
-                random_state=rng.randint(0, 2**31 - 1),
-            )
-        except ValueError:
-            a, b = train_test_split(
-                idx,
-                test_size=self.validation_fraction,
-                random_state=rng.randint(0, 2**31 - 1),
-            )
-        if len(a) == 0 or len(b) == 0:
-            return idx, idx
-        return np.sort(a), np.sort(b)
-
-    def _subsample(self, n, m, labels, rng):
-        idx = np.arange(n)
-        strat = labels
-        if labels is not None:
-            _, counts = np.unique(labels, return_counts=True)
-            if counts.min() < 2:
-                strat = None
-        keep, _ = train_test_split(
-            idx, train_size=m, stratify=strat, random_state=rng.randint(0, 2**31 - 1)
-        )
-        return np.sort(keep)
-
-    def _search_and_train(
-        self, full, search_tr, search_ar, idx_ar, hole, n_classes, cw, device, seed, t0
-    ):
-        history: list = []
-        self.search_history_ = history
-
-        bar = None
-        if self.verbose >= 2:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(desc="dPads search", unit="step", file=sys.stderr, leave=False)
-
-        def log(row):
-            history.append(row)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(
-                    phase=row.get("phase"),
-                    score=f"{row.get('score', float('nan')):.3f}",
-                )
-            if row.get("phase") == "unfold":
-                self._log(
-                    1,
-                    f"stage {row['stage']}: depth {row['depth']}, top-N {row['top_n']}, "
-                    f"{row['candidates']} candidates kept, score {row['score']:.3f}, "
-                    f"{row['elapsed']:.1f}s",
-                )
-            else:
-                prog = row.get("program")
-                what = (
-                    prog.pretty(self.dsl_)
-                    if prog is not None
-                    else f"partial ({row.get('split')})"
-                )
-                self._log(
-                    2,
-                    f"  {row['phase']}: {what} F1 {row['score']:.3f} cost {row['cost']:.0f} "
-                    f"objective {row['objective']:.3f}",
-                )
-
-        trainer = SkorchSearchTrainer(
-            full.subset(search_tr),
-            full.subset(search_ar),
-            n_classes=n_classes,
-            loss=self.loss,
-            class_weight=cw,
-            lr=self.lr,
-            arch_lr=self.arch_lr,
-            program_epochs=self.program_epochs,
-            batch_size=_effective_batch_size(self.batch_size, len(search_tr)),
-            weight_decay=self.weight_decay,
-            device=device,
-            seed=seed,
-            tune_threshold=n_classes == 2 and self._tunes_threshold(),
-            score_class_weight=cw if isinstance(self.class_weight, dict) else None,
-        )
-        graph = DerivationGraph(
-            self.dsl_, hole, self.max_depth, share_nodes=self.share_nodes
-        ).to(device)
-        clock = SearchClock(self.max_time)
-        stages = default_schedule(
-            self.max_depth,
-            self.unfold_step,
-            self.top_n,
-            unfold_epochs=self.search_epochs,
-            prune_epochs=self.prune_epochs,
-        )
-        finished = run_schedule(graph, stages, trainer, log=log, clock=clock)
-        if not finished:
-            # finish unfolding without training so that a program exists
-            graph.unfold(self.max_depth)
-            graph.prune(self.top_n)
-        result = select_program(
-            graph,
-            trainer,
-            penalty=self.penalty,
-            child_epochs=self.selection_epochs,
-            max_expansions=self.max_selection_steps,
-            log=log,
-            clock=clock,
-            n_jobs=self.n_jobs,
-            seed=seed,
-        )
-        result = refine_leaves(
-            result, trainer, penalty=self.penalty, log=log, clock=clock, seed=seed
-        )
-        if not finished or result.timed_out or clock.out():
+            with seeded_torch(plan.seed, device):
+                result, module, cut = self._search_and_finetune(plan, data, reporter)
+            offset = plan.logit_offset
+            if plan.threshold == "tune":
+                offset = tune_logit_offset(*valid_binary_logits(module, data))
+        reporter.close()
+        if cut:
             warnings.warn(
-                f"The search stopped after max_time={self.max_time}s; returning the "
+                f"The fit stopped after max_time={self.max_time}s; returning the "
                 "best program found so far.",
                 SearchTimeoutWarning,
                 stacklevel=3,
             )
-        if bar is not None:
-            bar.close()
-        module = result.module
+        # finalise: every fitted attribute is set here, after all that can fail
+        self.classes_, self.label_type_, self.dsl_ = classes, label_type, plan.dsl
+        self.scaler_, self.module_, self.program_ = scaler, module, result.program
+        self.search_history_ = [r.as_dict() for r in reporter.records]
         self.search_score_ = result.score
-        if self.finetune_epochs > 0:
-            module, _ = trainer.fit_program(
-                module,
-                full,
-                full.subset(idx_ar),
-                self.finetune_epochs,
-                patience=self.n_iter_no_change,
-                batch_size=_effective_batch_size(self.batch_size, len(full)),
-                seed=seed + 1,
+        self.logit_offset_ = float(offset)
+        self.fit_time_ = time.perf_counter() - t0
+        reporter.message(f"done in {self.fit_time_:.1f}s: {self}")
+        return self
+
+    def _validate_data_and_labels(self, X, y):
+        ragged = is_ragged(X)
+        x, lengths, _ = check_X(self, X, y if not ragged else None, reset=True)
+        flat, grid, label_type = check_y(y, x, lengths, ragged=ragged)
+        classes = np.unique(flat)
+        if len(classes) < 2:
+            raise ValueError(
+                "Classifier can't train when only one class is present: y has the "
+                f"single class {classes[0]!r}."
             )
-        self.module_ = copy.deepcopy(module).to("cpu").double().eval()
-        self.program_ = result.program
+        return x, lengths, classes, _encode(grid, classes), label_type
 
-    def _tunes_threshold(self) -> bool:
-        # explicit per-class weights express the costs to trade off: keep them
-        return self.threshold == "auto" and not isinstance(self.class_weight, dict)
+    def _make_scaler(self) -> SequenceStandardScaler:
+        scaled = self.normalize is not None
+        return SequenceStandardScaler(
+            with_centering=scaled,
+            with_scaling=scaled,
+            robust=self.normalize == "robust",
+            clip=self.clip,
+        )
 
-    def _calibrate(self, full: SequenceDataset) -> None:
-        self.logit_offset_ = 0.0
-        if len(self.classes_) != 2 or self.threshold is None:
-            return
-        if self.threshold == "auto" and not self._tunes_threshold():
-            return
-        if self.threshold != "auto":
-            p = float(self.threshold)
-            self.logit_offset_ = -float(np.log(p / (1 - p)))
-            return
-        logits = predict_logits(self.module_, full)
-        z, yy = _flat(logits, full.y)
-        z = z[:, 0].numpy().astype(np.float64)
-        yy = yy.numpy()
-        finite = np.isfinite(z)
-        z, yy = z[finite], yy[finite]
-        if yy.size == 0 or yy.min() == yy.max():
-            return
-        f1, thr = best_threshold_f1(z, yy)
-        base = 2 * ((z > 0) & (yy == 1)).sum() / max((z > 0).sum() + yy.sum(), 1)
-        if f1 > base + 1e-12:
-            self.logit_offset_ = -thr
+    def _search_and_finetune(self, plan: FitPlan, data, reporter):
+        fit_clock = SearchClock(plan.total_time)
+        search_clock = SearchClock(plan.search_time)
+        trainer = SkorchSearchTrainer(
+            data.subset(plan.search_train),
+            data.subset(plan.search_arch),
+            plan.trainer,
+            seed=plan.seed,
+            clock=search_clock,
+        )
+        result = run_search(
+            plan.dsl,
+            plan.hole,
+            trainer,
+            plan.search,
+            seeds=plan.search_seeds,
+            clock=search_clock,
+            record=reporter,
+        )
+        module = result.module
+        if plan.finetune_epochs > 0:
+            module, _ = trainer.with_clock(fit_clock).fit_program(
+                module,
+                data,
+                data.subset(plan.idx_arch),
+                plan.finetune_epochs,
+                patience=plan.finetune_patience,
+                batch_size=plan.finetune_batch_size,
+                seed=plan.finetune_seed,
+            )
+        module = copy.deepcopy(module).to("cpu").double().eval()
+        return result, module, result.timed_out or fit_clock.out()
 
     # --------------------------------------------------------------- predict
     def _prepare(self, X):
         check_is_fitted(self)
         ragged = is_ragged(X)
         x, lengths, _ = check_X(self, X, reset=False)
-        xs = self._transform(x, lengths)
-        return SequenceDataset(xs, lengths if x.ndim == 3 else None), x, lengths, ragged
+        xs = _scaled(self.scaler_, x, lengths)
+        return SequenceDataset(xs, lengths if x.ndim == 3 else None), lengths, ragged
+
+    @property
+    def center_(self) -> np.ndarray:
+        """Per-feature centre of the input scaling (``scaler_.center_``)."""
+        return self.scaler_.center_
+
+    @property
+    def scale_(self) -> np.ndarray:
+        """Per-feature scale of the input scaling (``scaler_.scale_``)."""
+        return self.scaler_.scale_
 
     def decision_function(self, X):
         """Program output (logits) with the decision threshold applied.
@@ -752,7 +515,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             ``(n,)`` for binary problems, ``(n, n_classes)`` otherwise; with a
             time axis after ``n`` for per-frame models.
         """
-        ds, x, lengths, ragged = self._prepare(X)
+        ds, _, _ = self._prepare(X)
         with torch_threads(self.n_threads):
             z = predict_logits(self.module_, ds).numpy()
         if len(self.classes_) == 2:
@@ -772,16 +535,14 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n, n_classes) or (n, T, n_classes), or list
             A list of ``(T_i, n_classes)`` arrays for ragged per-frame input.
         """
-        ds, x, lengths, ragged = self._prepare(X)
+        ds, lengths, ragged = self._prepare(X)
         with torch_threads(self.n_threads):
             z = predict_logits(self.module_, ds).numpy()
         if len(self.classes_) == 2:
-            z = z[..., 0] + self.logit_offset_
-            p1 = _sigmoid(z)
+            p1 = _sigmoid(z[..., 0] + self.logit_offset_)
             proba = np.stack([1.0 - p1, p1], axis=-1)
         else:
-            z = z - z.max(axis=-1, keepdims=True)
-            e = np.exp(z)
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
             proba = e / e.sum(axis=-1, keepdims=True)
         if self.label_type_ == "frame" and ragged:
             return [proba[i, : lengths[i]] for i in range(len(lengths))]
@@ -820,6 +581,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         float
+            The accuracy.
         """
         check_is_fitted(self)
         if self.label_type_ != "frame":
@@ -880,17 +642,31 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         return self.program_.pretty(self.dsl_)
 
 
-def _effective_batch_size(batch_size: int, n: int, min_steps: int = 4) -> int:
-    """Shrink the batch on small data so that an epoch has >= ``min_steps`` steps."""
-    return int(max(1, min(batch_size, max(8, -(-n // min_steps)))))
-
-
 def _valid_mask(x: np.ndarray, lengths) -> np.ndarray:
     return np.arange(x.shape[1])[None, :] < lengths[:, None]
 
 
 def _real_frames(x: np.ndarray, lengths) -> np.ndarray:
     return x if x.ndim == 2 else x[_valid_mask(x, lengths)]
+
+
+def _scaled(scaler: SequenceStandardScaler, x: np.ndarray, lengths) -> np.ndarray:
+    """float32 scaled input; padding frames stay 0."""
+    if x.ndim == 2:
+        return scaler.transform(x.astype(np.float64)).astype(np.float32)
+    z = np.zeros(x.shape, dtype=np.float32)
+    valid = _valid_mask(x, lengths)
+    z[valid] = scaler.transform(x[valid].astype(np.float64))
+    return z
+
+
+def _encode(grid: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    lookup = {c.item() if hasattr(c, "item") else c: i for i, c in enumerate(classes)}
+    enc = np.full(grid.shape, -1, dtype=np.int64)
+    for pos, v in np.ndenumerate(grid):
+        if v is not None:
+            enc[pos] = lookup[v.item() if hasattr(v, "item") else v]
+    return enc
 
 
 def _sigmoid(z):
@@ -900,9 +676,3 @@ def _sigmoid(z):
     ez = np.exp(z[~pos])
     out[~pos] = ez / (1.0 + ez)
     return out
-
-
-def _flat(logits, y):
-    from sklearn_dpads.training.losses import flatten_valid
-
-    return flatten_valid(logits, y)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import f1_score
 
-__all__ = ["frame_f1_score", "flatten_frames"]
+__all__ = [
+    "frame_f1_score",
+    "flatten_frames",
+    "best_threshold_f1",
+    "label_f1",
+    "tune_logit_offset",
+    "threshold_logit_offset",
+]
 
 
 def flatten_frames(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
@@ -61,3 +68,106 @@ def frame_f1_score(y_true, y_pred, *, pos_label=1, average=None) -> float:
             f1_score(t, p, pos_label=pos_label, average="binary", zero_division=0.0)
         )
     return float(f1_score(t, p, average=average, zero_division=0.0))
+
+
+def best_threshold_f1(scores: np.ndarray, true: np.ndarray) -> tuple[float, float]:
+    """Highest positive-class F1 over all decision thresholds, and that threshold.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n,)
+        Scores (logits) of the positive class.
+    true : ndarray of shape (n,)
+        True labels in {0, 1}.
+
+    Returns
+    -------
+    f1 : float
+        The best F1 (0 without positives).
+    threshold : float
+        A score threshold reaching it (midway between two distinct scores).
+    """
+    order = np.argsort(-scores, kind="stable")
+    zs, ys = scores[order], true[order]
+    n_pos = ys.sum()
+    if n_pos == 0 or len(zs) == 0:
+        return 0.0, 0.0
+    tp = np.cumsum(ys)
+    k = np.arange(1, len(zs) + 1)
+    f1 = 2 * tp / (k + n_pos)
+    distinct = np.r_[zs[:-1] > zs[1:], True]
+    f1 = np.where(distinct, f1, -1.0)
+    best = int(np.argmax(f1))
+    nxt = zs[best + 1] if best + 1 < len(zs) else zs[best] - 1.0
+    return float(f1[best]), float(0.5 * (zs[best] + nxt))
+
+
+def label_f1(pred: np.ndarray, true: np.ndarray, n_classes: int) -> float:
+    """Binary F1 of class 1, or the macro F1 over the classes that occur.
+
+    Parameters
+    ----------
+    pred, true : ndarray of shape (n,)
+        Predicted and true class indices.
+    n_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    float
+        The F1 score (0 when undefined).
+    """
+    if n_classes == 2:
+        tp = float(((pred == 1) & (true == 1)).sum())
+        denom = float((pred == 1).sum() + (true == 1).sum())
+        return 2 * tp / denom if denom else 0.0
+    f1s = []
+    for c in range(n_classes):
+        tp = float(((pred == c) & (true == c)).sum())
+        denom = float((pred == c).sum() + (true == c).sum())
+        f1s.append(2 * tp / denom if denom else 0.0)
+    present = [f for c, f in enumerate(f1s) if (true == c).any() or (pred == c).any()]
+    return float(np.mean(present)) if present else 0.0
+
+
+def threshold_logit_offset(threshold: float) -> float:
+    """Logit offset that moves the binary decision to probability ``threshold``.
+
+    Parameters
+    ----------
+    threshold : float
+        Probability threshold in (0, 1).
+
+    Returns
+    -------
+    float
+        ``-logit(threshold)``, added to the positive-class logit.
+    """
+    return -float(np.log(threshold / (1 - threshold)))
+
+
+def tune_logit_offset(logits: np.ndarray, true: np.ndarray) -> float:
+    """Logit offset that maximises the binary F1 on ``(logits, true)``.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n,)
+        Positive-class logits (non-finite entries are ignored).
+    true : ndarray of shape (n,)
+        True labels in {0, 1}.
+
+    Returns
+    -------
+    float
+        The offset to add to the logits; 0 when the threshold 0 is already
+        best or the labels have one class.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    true = np.asarray(true)
+    finite = np.isfinite(logits)
+    z, y = logits[finite], true[finite]
+    if y.size == 0 or y.min() == y.max():
+        return 0.0
+    f1, thr = best_threshold_f1(z, y)
+    base = 2 * ((z > 0) & (y == 1)).sum() / max((z > 0).sum() + y.sum(), 1)
+    return -thr if f1 > base + 1e-12 else 0.0

@@ -38,23 +38,6 @@ def test_frame_features_causal_context(baselines):
     assert baselines.frame_features(X, context=0).shape == (14, 3)
 
 
-def test_scaler_matches_the_estimator(baselines):
-    from sklearn_dpads import ProgramSynthesisClassifier
-
-    rng = np.random.RandomState(0)
-    X = rng.lognormal(size=(20, 6, 3)).astype(np.float32)
-    X[:, :, 2] = 1.0  # constant feature
-    X[0, 0, 1] = 1e4  # outlier
-    ours = ProgramSynthesisClassifier()
-    ours._scale(X, np.full(len(X), X.shape[1]))
-    sc = baselines.RobustSequenceScaler(clip=5.0).fit(X)
-    np.testing.assert_allclose(sc.center_, ours.center_)
-    np.testing.assert_allclose(sc.scale_, ours.scale_)
-    Z = sc.transform(X)
-    assert np.abs(Z).max() <= 5.0
-    np.testing.assert_allclose(Z, ours._transform(X, np.full(len(X), 6)), rtol=1e-6)
-
-
 @pytest.mark.parametrize("per_frame", [False, True])
 def test_lstm_and_tabular_shapes(baselines, per_frame):
     rng = np.random.RandomState(0)

@@ -20,6 +20,7 @@ Structure (dPads, Cui & Zhu 2021):
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import torch
@@ -35,7 +36,20 @@ __all__ = ["CandidateSet", "Edge", "DerivationGraph"]
 
 
 class CandidateSet(nn.Module):
-    """The candidate production modules for one hole type at one node."""
+    """The candidate production modules for one hole type at one node.
+
+    Parameters
+    ----------
+    hole : FunctionType
+        The hole type the candidates fill.
+    depth : int
+        Depth of the node (1 at the root).
+    entries : list of tuple of (Production, tuple of FunctionType)
+        The feasible productions with their slot types, as returned by
+        :meth:`DSL.feasible <sklearn_dpads.grammar.DSL.feasible>`.
+    n_features : int
+        Number of input features of the program.
+    """
 
     def __init__(self, hole: FunctionType, depth: int, entries, n_features: int):
         super().__init__()
@@ -47,7 +61,27 @@ class CandidateSet(nn.Module):
         self.alive = [True] * len(self.cands)
 
     def evaluate(self, x, mask, ctx) -> dict[int, torch.Tensor]:
-        """Outputs of all live candidates on ``x`` (computed once per input)."""
+        """Return the outputs of all live candidates on ``x``.
+
+        They are computed once per input and forward pass: the result is
+        cached in ``ctx``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None
+            Per-forward cache; None disables caching.
+
+        Returns
+        -------
+        dict of int to torch.Tensor
+            Output by candidate index.
+        """
         key = (id(self), id(x))
         if ctx is not None and key in ctx:
             return ctx[key][1]
@@ -58,7 +92,13 @@ class CandidateSet(nn.Module):
 
 
 class Edge(nn.Module):
-    """A (candidate, slot) pair's softmax mixture over the child's candidates."""
+    """A (candidate, slot) pair's softmax mixture over the child's candidates.
+
+    Parameters
+    ----------
+    target : CandidateSet
+        The child's candidates; all are valid at first.
+    """
 
     def __init__(self, target: CandidateSet):
         super().__init__()
@@ -70,12 +110,27 @@ class Edge(nn.Module):
 
     @property
     def target(self) -> CandidateSet:
+        """The :class:`CandidateSet` this edge mixes (not a registered submodule)."""
         return self._target
 
     def valid_indices(self) -> list[int]:
+        """Return the indices of the candidates still allowed on this edge.
+
+        Returns
+        -------
+        list of int
+            Sorted candidate indices.
+        """
         return self._idx
 
     def set_valid(self, indices) -> None:
+        """Restrict the edge to the candidates ``indices``.
+
+        Parameters
+        ----------
+        indices : iterable of int
+            Candidate indices in ``[0, n_candidates)``, at least one.
+        """
         idx = sorted({int(i) for i in indices})
         if not idx or idx[0] < 0 or idx[-1] >= len(self.valid):
             raise ValueError(
@@ -87,12 +142,36 @@ class Edge(nn.Module):
         self._idx = idx
 
     def probabilities(self) -> dict[int, float]:
-        """Softmax over the valid candidates, ``{candidate index: probability}``."""
+        """Return the softmax of the architecture logits over the valid candidates.
+
+        Returns
+        -------
+        dict of int to float
+            Probability by candidate index.
+        """
         idx = self._idx
         p = torch.softmax(self.alpha.detach()[idx], dim=0)
         return {i: float(v) for i, v in zip(idx, p)}
 
     def forward(self, x, mask, ctx=None):
+        """Return the probability-weighted mixture of the valid candidates' outputs.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the graph.
+
+        Returns
+        -------
+        torch.Tensor
+            The mixed output (the output itself when one candidate is valid).
+        """
         outs = self._target.evaluate(x, mask, ctx)
         idx = self._idx
         if len(idx) == 1:
@@ -123,9 +202,13 @@ class DerivationGraph(RootModel):
     max_depth : int
         Maximum AST depth of a program.
     share_nodes : bool, default=True
-        dPads node sharing; False gives every (candidate, slot) its own node.
-    max_units, min_units : int
-        Widths of the neural frontier fillers.
+        Whether to use dPads node sharing; False gives every (candidate, slot)
+        its own node.
+    max_units : int, default=16
+        Width of the neural frontier fillers at depth 1; it halves with every
+        level.
+    min_units : int, default=4
+        Smallest width of a neural frontier filler.
     """
 
     def __init__(
@@ -173,6 +256,11 @@ class DerivationGraph(RootModel):
 
         Candidates at depth ``to_depth`` keep neural fillers in their slots
         (unless ``to_depth >= max_depth``, where only leaves remain).
+
+        Parameters
+        ----------
+        to_depth : int
+            Depth of the new frontier, capped at ``max_depth``.
         """
         to_depth = min(to_depth, self.max_depth)
         changed = True
@@ -226,7 +314,13 @@ class DerivationGraph(RootModel):
                 stack.extend(a for a in cs.cands[i].args if isinstance(a, Edge))
 
     def edges_bfs(self) -> list[Edge]:
-        """Reachable edges in breadth-first (top-left first) order, each once."""
+        """Return the reachable edges in breadth-first (top-left first) order.
+
+        Returns
+        -------
+        list of Edge
+            Each reachable edge once.
+        """
         out, seen, queue = [], set(), [self.root_edge]
         while queue:
             e = queue.pop(0)
@@ -239,25 +333,49 @@ class DerivationGraph(RootModel):
         return out
 
     def live_modules(self):
-        """Yield ``(candidate_set, index, module)`` for every reachable candidate."""
+        """Yield ``(candidate_set, index, module)`` for every reachable candidate.
+
+        Yields
+        ------
+        tuple of (CandidateSet, int, ProductionModule)
+            The candidate set, the candidate's index in it and its module.
+        """
         for cs in self.sets:
             for i, c in enumerate(cs.cands):
                 if cs.alive[i]:
                     yield cs, i, c
 
     def has_fillers(self) -> bool:
-        """Whether a reachable slot is still filled by a neural network."""
+        """Whether a reachable slot is still filled by a neural network.
+
+        Returns
+        -------
+        bool
+            True while some reachable slot holds a neural filler.
+        """
         return any(
             not isinstance(a, Edge) for _, _, c in self.live_modules() for a in c.args
         )
 
     # parameters -----------------------------------------------------------------
     def arch_parameters(self) -> list[nn.Parameter]:
-        """Architecture logits of the reachable edges."""
+        """Return the architecture logits of the reachable edges.
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+            One ``alpha`` per edge, in breadth-first order.
+        """
         return [e.alpha for e in self.edges_bfs()]
 
     def weight_parameters(self) -> list[nn.Parameter]:
-        """Program and neural-filler parameters of the reachable candidates."""
+        """Return the program and neural-filler parameters of the reachable candidates.
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+            Each parameter once; architecture logits are excluded.
+        """
         params, seen = [], set()
         for _, _, c in self.live_modules():
             for name, p in c.named_parameters():
@@ -274,6 +392,24 @@ class DerivationGraph(RootModel):
 
     # forward ------------------------------------------------------------------
     def root(self, x, mask, ctx):
+        """Evaluate the root edge: the mixture over all programs in the graph.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None
+            Per-forward cache of the graph.
+
+        Returns
+        -------
+        torch.Tensor
+            Per-step outputs of the root function.
+        """
         return self.root_edge(x, mask, ctx)
 
     def _new_ctx(self):
@@ -281,7 +417,13 @@ class DerivationGraph(RootModel):
 
     # pruning and selection ------------------------------------------------------
     def prune(self, top_n: int) -> None:
-        """Top-N preservation: keep the ``top_n`` highest-alpha candidates per edge."""
+        """Keep the ``top_n`` highest-alpha candidates of every edge (top-N preservation).
+
+        Parameters
+        ----------
+        top_n : int
+            Number of candidates kept per edge, at least 1.
+        """
         if top_n < 1:
             raise ValueError(f"top_n must be >= 1, got {top_n}.")
         for e in self.edges_bfs():
@@ -293,23 +435,181 @@ class DerivationGraph(RootModel):
         self.refresh()
 
     def first_compound_edge(self) -> int | None:
-        """BFS position of the first reachable edge with >= 2 candidates."""
+        """Return the breadth-first position of the first edge with >= 2 candidates.
+
+        Returns
+        -------
+        int or None
+            The edge index, or None when every reachable edge has one candidate.
+        """
         for j, e in enumerate(self.edges_bfs()):
             if len(e.valid_indices()) > 1:
                 return j
         return None
 
     def is_discrete(self) -> bool:
-        """True when the graph is a single program with no neural fillers."""
+        """Whether the graph is a single program with no neural fillers.
+
+        Returns
+        -------
+        bool
+            True when every reachable edge has one candidate and no slot holds a
+            neural filler.
+        """
         return self.first_compound_edge() is None and not self.has_fillers()
 
     def candidate_name(self, edge: Edge, i: int) -> str:
+        """Return the production name of candidate ``i`` of ``edge``.
+
+        Parameters
+        ----------
+        edge : Edge
+            A reachable edge.
+        i : int
+            Candidate index.
+
+        Returns
+        -------
+        str
+            The production's name.
+        """
         return edge.target.cands[i].production.name
 
-    def structural_cost(self) -> float:
-        """Cost of the cheapest program still in the graph (exact when discrete).
+    # ----------------------------------------------- partition-space protocol
+    # (what :func:`sklearn_dpads.search.selection.select_program` needs)
+    def open_edge(self) -> int | None:
+        """Breadth-first position of the first edge still to be decided.
 
-        Neural fillers count as one production (a lower bound).
+        Returns
+        -------
+        int or None
+            The edge index, or None when every edge has a single candidate.
+        """
+        return self.first_compound_edge()
+
+    def options(self, j: int) -> list[int]:
+        """Candidate indices still allowed on edge ``j``.
+
+        Parameters
+        ----------
+        j : int
+            Breadth-first edge index.
+
+        Returns
+        -------
+        list of int
+            The valid candidate indices.
+        """
+        return list(self.edges_bfs()[j].valid_indices())
+
+    def option_weights(self, j: int) -> dict[int, float]:
+        """Architecture probabilities of the candidates of edge ``j``.
+
+        Parameters
+        ----------
+        j : int
+            Breadth-first edge index.
+
+        Returns
+        -------
+        dict of int to float
+            Softmax probability by candidate index.
+        """
+        return self.edges_bfs()[j].probabilities()
+
+    def option_name(self, j: int, i: int) -> str:
+        """Production name of candidate ``i`` of edge ``j``.
+
+        Parameters
+        ----------
+        j, i : int
+            Edge and candidate indices.
+
+        Returns
+        -------
+        str
+            The production's name.
+        """
+        return self.candidate_name(self.edges_bfs()[j], i)
+
+    def fix(self, j: int, i: int) -> None:
+        """Keep only candidate ``i`` on edge ``j`` (in place).
+
+        Parameters
+        ----------
+        j, i : int
+            Edge and candidate indices.
+        """
+        self.edges_bfs()[j].set_valid([i])
+        self.refresh()
+
+    def split(self, j: int, i: int) -> DerivationGraph:
+        """A copy of the graph with edge ``j`` fixed to candidate ``i``.
+
+        Parameters
+        ----------
+        j, i : int
+            Edge and candidate indices.
+
+        Returns
+        -------
+        DerivationGraph
+            The new partition; this graph is unchanged.
+        """
+        child = copy.deepcopy(self)
+        child.fix(j, i)
+        return child
+
+    def n_edges(self) -> int:
+        """Number of reachable edges.
+
+        Returns
+        -------
+        int
+            Length of the breadth-first edge list.
+        """
+        return len(self.edges_bfs())
+
+    def widening(self, j: int) -> int | None:
+        """The affine leaf over all features that may replace edge ``j``'s leaf.
+
+        Parameters
+        ----------
+        j : int
+            Breadth-first edge index of a decided edge.
+
+        Returns
+        -------
+        int or None
+            The candidate index of the full affine leaf when edge ``j`` holds
+            an affine leaf over a feature group and the full leaf is among its
+            candidates; None otherwise.
+        """
+        e = self.edges_bfs()[j]
+        idx = e.valid_indices()
+        if len(idx) != 1:
+            return None
+        prod = e.target.cands[idx[0]].production
+        if prod.kind != "affine" or prod.params.get("indices") is None:
+            return None
+        wide = [
+            k
+            for k, c in enumerate(e.target.cands)
+            if c.production.kind == "affine"
+            and c.production.params.get("indices") is None
+        ]
+        return wide[0] if wide else None
+
+    def structural_cost(self) -> float:
+        """Return the cost of the cheapest program still in the graph.
+
+        The cost is exact when the graph is discrete; neural fillers count as
+        one production (a lower bound).
+
+        Returns
+        -------
+        float
+            Sum of the production costs of the cheapest program.
         """
         memo: dict = {}
 
@@ -330,7 +630,14 @@ class DerivationGraph(RootModel):
         return edge_cost(self.root_edge)
 
     def describe(self) -> str:
-        """The graph as text: each edge's candidates with their probabilities."""
+        """Describe the graph as text: each edge's candidates with their probabilities.
+
+        Returns
+        -------
+        str
+            One line per candidate, indented by depth; neural fillers show as
+            ``<neural>``.
+        """
 
         def rec(e: Edge, indent: int, seen: set) -> list[str]:
             lines = []
@@ -352,7 +659,14 @@ class DerivationGraph(RootModel):
         return "\n".join(rec(self.root_edge, 0, set()))
 
     def to_program(self) -> tuple[Program, dict]:
-        """The discrete program and its modules by AST path.
+        """Return the discrete program and its modules by AST path.
+
+        Returns
+        -------
+        program : Program
+            The program the graph has been reduced to.
+        modules : dict of tuple of int to ProductionModule
+            The candidate module of every AST node, keyed by its path.
 
         Raises
         ------
@@ -373,7 +687,13 @@ class DerivationGraph(RootModel):
         return rec(self.root_edge, ()), modules
 
     def extract(self) -> ProgramModule:
-        """Compile the discrete program, carrying the trained parameters over."""
+        """Compile the discrete program, carrying the trained parameters over.
+
+        Returns
+        -------
+        ProgramModule
+            The program's module, on the device of the graph.
+        """
         program, modules = self.to_program()
         pm = ProgramModule(program, self.dsl, self.hole)
         for path, src in modules.items():

@@ -1,24 +1,35 @@
-"""dPads search: unfolding schedule and architecture selection (no skorch)."""
+"""dPads search: schedule, architecture selection, refinement (no skorch)."""
 
-from sklearn_dpads.search.schedule import SearchStage, default_schedule
-from sklearn_dpads.search.selection import (
+from sklearn_dpads.search.driver import SearchConfig, SearchSeeds, run_search
+from sklearn_dpads.search.history import SearchRecord
+from sklearn_dpads.search.refine import refine_leaves
+from sklearn_dpads.search.schedule import (
     SearchClock,
+    SearchStage,
+    default_schedule,
+    run_schedule,
+)
+from sklearn_dpads.search.selection import (
+    Partition,
     SearchResult,
     SearchTrainer,
     greedy_discretize,
-    refine_leaves,
-    run_schedule,
     select_program,
 )
 
 __all__ = [
-    "SearchStage",
-    "default_schedule",
+    "Partition",
     "SearchClock",
+    "SearchConfig",
+    "SearchRecord",
     "SearchResult",
+    "SearchSeeds",
+    "SearchStage",
     "SearchTrainer",
+    "default_schedule",
     "greedy_discretize",
     "refine_leaves",
     "run_schedule",
+    "run_search",
     "select_program",
 ]

@@ -1,10 +1,49 @@
-"""The unfolding / top-N schedule of a dPads search."""
+"""The unfolding / top-N schedule of a dPads search, and the search clock."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SearchStage", "default_schedule"]
+from sklearn_dpads.search.history import SearchRecord
+
+__all__ = ["SearchClock", "SearchStage", "default_schedule", "run_schedule"]
+
+
+class SearchClock:
+    """Elapsed time and an optional deadline.
+
+    Parameters
+    ----------
+    max_time : float or None
+        Seconds from now after which :meth:`out` is true (None: never).
+    """
+
+    def __init__(self, max_time: float | None) -> None:
+        self.start = time.perf_counter()
+        self.max_time = max_time
+
+    def elapsed(self) -> float:
+        """Seconds since the clock was made.
+
+        Returns
+        -------
+        float
+            Elapsed wall-clock seconds.
+        """
+        return time.perf_counter() - self.start
+
+    def out(self) -> bool:
+        """Whether the time budget is spent.
+
+        Returns
+        -------
+        bool
+            True once more than ``max_time`` seconds have elapsed.
+        """
+        return self.max_time is not None and self.elapsed() > self.max_time
 
 
 @dataclass(frozen=True)
@@ -54,3 +93,63 @@ def default_schedule(
             last = d == max_depth and n == top_n
             stages.append(SearchStage(n, d, 0 if last else prune_epochs))
     return tuple(stages)
+
+
+def run_schedule(
+    graph: Any,
+    stages: tuple[SearchStage, ...],
+    trainer: Any,
+    *,
+    seeds: Iterator[int],
+    record: Callable[[SearchRecord], None] | None = None,
+    clock: SearchClock | None = None,
+) -> bool:
+    """Unfold, train and prune ``graph`` in place, stage by stage.
+
+    Parameters
+    ----------
+    graph : DerivationGraph
+        The graph (``prune``, ``unfold``, ``frontier``, ``live_modules``,
+        ``n_edges``).
+    stages : tuple of SearchStage
+        The schedule.
+    trainer : SearchTrainer
+        Trains the graph (``train_graph(graph, epochs, seed)``).
+    seeds : iterator of int
+        One seed per stage that trains.
+    record : callable, default=None
+        Receives one :class:`SearchRecord` per stage.
+    clock : SearchClock, default=None
+        Time budget.
+
+    Returns
+    -------
+    bool
+        False if the time budget ran out before the last stage.
+    """
+    clock = clock or SearchClock(None)
+    for k, st in enumerate(stages):
+        if st.top_n is not None:
+            graph.prune(st.top_n)
+        if st.depth > graph.frontier:
+            graph.unfold(st.depth)
+        score = float("nan")
+        if st.epochs > 0:
+            score = trainer.train_graph(graph, st.epochs, seed=next(seeds))
+        if record is not None:
+            record(
+                SearchRecord(
+                    "unfold",
+                    score,
+                    clock.elapsed(),
+                    stage=k,
+                    depth=graph.frontier,
+                    top_n=st.top_n,
+                    epochs=st.epochs,
+                    candidates=sum(1 for _ in graph.live_modules()),
+                    edges=graph.n_edges(),
+                )
+            )
+        if clock.out():
+            return False
+    return True

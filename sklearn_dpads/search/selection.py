@@ -1,139 +1,134 @@
-"""dPads search driver and architecture selection (best-first over partitions).
+"""Architecture selection: best-first search over partitions (dPads §7).
 
-The search never trains anything itself: it calls a *trainer* with this
-protocol (see :class:`sklearn_dpads.training.SearchTrainer`)::
-
-    trainer.train_graph(graph, epochs, seed=None) -> float     # bi-level, returns score
-    trainer.train_program(graph, seed=None) -> (module, float) # discrete -> trained program
-
-Scores are validation F1 in [0, 1] (higher is better); candidates are ranked by
-``(1 - score) + penalty * structural_cost`` (lower is better).
+The search knows neither torch modules nor skorch. It sees the derivation
+graph through the :class:`Partition` protocol and trains through a
+:class:`SearchTrainer`; candidates are ranked by
+``(1 - score) + penalty * structural_cost`` (lower is better), where scores are
+validation scores in [0, 1] (higher is better).
 """
 
 from __future__ import annotations
 
-import copy
 import heapq
 import itertools
 import math
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from joblib import Parallel, delayed
 
-from sklearn_dpads.graph.derivation_graph import DerivationGraph
-from sklearn_dpads.search.schedule import SearchStage
+from sklearn_dpads.search.history import SearchRecord
+from sklearn_dpads.search.schedule import SearchClock
 
 __all__ = [
+    "Partition",
     "SearchTrainer",
-    "SearchClock",
     "SearchResult",
-    "run_schedule",
     "select_program",
     "greedy_discretize",
 ]
 
 
-class SearchTrainer(Protocol):
-    def train_graph(
-        self, graph: DerivationGraph, epochs: int, seed: int | None = None
-    ) -> float: ...
+class Partition(Protocol):
+    """A set of programs, some of whose choices are still open.
 
-    def train_program(
-        self, graph: DerivationGraph, seed: int | None = None
-    ) -> tuple[Any, float]: ...
+    The derivation graph implements it; tests use a small fake.
+    """
+
+    def open_edge(self) -> int | None:
+        """Index of the first undecided choice, or None."""
+
+    def options(self, j: int) -> list[int]:
+        """Options still allowed at choice ``j``."""
+
+    def option_weights(self, j: int) -> dict[int, float]:
+        """Learned preference of each option of choice ``j``."""
+
+    def option_name(self, j: int, i: int) -> str:
+        """Readable name of option ``i`` of choice ``j``."""
+
+    def fix(self, j: int, i: int) -> None:
+        """Decide choice ``j`` as option ``i``, in place."""
+
+    def split(self, j: int, i: int) -> Partition:
+        """A copy with choice ``j`` decided as option ``i``."""
+
+    def is_discrete(self) -> bool:
+        """Whether the partition is a single complete program."""
+
+    def to_program(self) -> tuple[Any, Any]:
+        """``(program, extra)`` of a discrete partition."""
+
+    def structural_cost(self) -> float:
+        """Cost of the cheapest program in the partition."""
+
+
+class SearchTrainer(Protocol):
+    """Trains partitions; implemented with skorch in ``sklearn_dpads.training``."""
+
+    def train_graph(self, graph: Any, epochs: int, seed: int) -> float:
+        """Train a partial partition (bi-level); return its validation score."""
+
+    def train_program(self, graph: Any, seed: int) -> tuple[Any, float]:
+        """Train a discrete partition's program; return ``(module, score)``."""
 
 
 @dataclass
 class SearchResult:
-    """What the search found and did."""
+    """What the selection found.
+
+    Attributes
+    ----------
+    module : object
+        The trained program (whatever the trainer returns).
+    program : object
+        The discrete program.
+    score, cost : float
+        Its validation score and structural cost.
+    partition : Partition
+        The discrete partition it came from.
+    timed_out : bool
+        Whether the time budget stopped the search.
+    """
 
     module: Any
     program: Any
     score: float
     cost: float
-    history: list = field(default_factory=list)
+    partition: Any = None
     timed_out: bool = False
-    graph: Any = None
 
 
-class SearchClock:
-    def __init__(self, max_time: float | None):
-        self.start = time.perf_counter()
-        self.max_time = max_time
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-    def out(self) -> bool:
-        return self.max_time is not None and self.elapsed() > self.max_time
+@dataclass(order=True)
+class _Entry:
+    objective: float
+    tie: int
+    partition: Any = field(compare=False)
 
 
-def run_schedule(
-    graph: DerivationGraph,
-    stages: tuple[SearchStage, ...],
-    trainer: SearchTrainer,
-    *,
-    log: Callable[[dict], None] | None = None,
-    clock: SearchClock | None = None,
-) -> bool:
-    """Unfold, train and prune ``graph`` in place; False if time ran out."""
-    clock = clock or SearchClock(None)
-    for k, st in enumerate(stages):
-        if st.top_n is not None:
-            graph.prune(st.top_n)
-        if st.depth > graph.frontier:
-            graph.unfold(st.depth)
-        score = float("nan")
-        if st.epochs > 0:
-            score = trainer.train_graph(graph, st.epochs)
-        if log is not None:
-            log(
-                {
-                    "phase": "unfold",
-                    "stage": k,
-                    "depth": graph.frontier,
-                    "top_n": st.top_n,
-                    "epochs": st.epochs,
-                    "candidates": sum(1 for _ in graph.live_modules()),
-                    "edges": len(graph.edges_bfs()),
-                    "score": score,
-                    "elapsed": clock.elapsed(),
-                }
-            )
-        if clock.out():
-            return False
-    return True
+def greedy_discretize(partition: Partition) -> Partition:
+    """A copy of ``partition`` keeping the most preferred option of every choice.
 
+    Parameters
+    ----------
+    partition : Partition
+        A partial or complete partition (left unchanged).
 
-def greedy_discretize(graph: DerivationGraph) -> DerivationGraph:
-    """A copy of ``graph`` keeping the highest-alpha candidate of every edge."""
-    g = copy.deepcopy(graph)
-    while True:
-        j = g.first_compound_edge()
-        if j is None:
-            return g
-        e = g.edges_bfs()[j]
-        probs = e.probabilities()
-        best = max(probs, key=lambda i: (probs[i], -i))
-        e.set_valid([best])
-        g.refresh()
-
-
-def _row(phase, program, score, cost, penalty, clock, **extra) -> dict:
-    """One search-history row; ``objective = (1 - score) + penalty * cost``."""
-    return {
-        "phase": phase,
-        "program": program,
-        "complete": program is not None,
-        "score": score,
-        "cost": cost,
-        "objective": (1.0 - score) + penalty * cost,
-        "elapsed": clock.elapsed(),
-        **extra,
-    }
+    Returns
+    -------
+    Partition
+        A discrete partition.
+    """
+    j = partition.open_edge()
+    if j is None:
+        return partition.split(0, partition.options(0)[0])
+    weights = partition.option_weights(j)
+    g = partition.split(j, max(weights, key=lambda i: (weights[i], -i)))
+    while (j := g.open_edge()) is not None:
+        weights = g.option_weights(j)
+        g.fix(j, max(weights, key=lambda i: (weights[i], -i)))
+    return g
 
 
 def _train_child(trainer, child, discrete: bool, epochs: int, seed: int):
@@ -145,91 +140,96 @@ def _train_child(trainer, child, discrete: bool, epochs: int, seed: int):
     return child, None, score
 
 
-def _split(graph: DerivationGraph, j: int, i: int) -> DerivationGraph:
-    child = copy.deepcopy(graph)
-    child.edges_bfs()[j].set_valid([i])
-    child.refresh()
-    return child
-
-
 def select_program(
-    graph: DerivationGraph,
+    graph: Partition,
     trainer: SearchTrainer,
     *,
+    seeds: Iterator[int],
     penalty: float = 0.01,
     child_epochs: int = 2,
     max_expansions: int | None = None,
-    log: Callable[[dict], None] | None = None,
+    record: Callable[[SearchRecord], None] | None = None,
     clock: SearchClock | None = None,
     n_jobs: int | None = None,
-    seed: int = 0,
 ) -> SearchResult:
-    """Best-first search over partitions of a fully unfolded graph (dPads §7).
+    """Best-first search over partitions of a fully unfolded graph.
 
-    The first compound edge (breadth-first order) of the best-scored partial
-    graph is split into one child per candidate; partial children are
+    The first open choice (breadth-first order) of the best-scored partial
+    partition is split into one child per option; partial children are
     briefly retrained (bi-level) and queued, discrete children are trained as
     programs and may become the incumbent. The incumbent starts as the greedy
-    (highest-probability) program, so a result exists even if the time or
+    (most preferred) program, so a result exists even if the time or
     expansion budget stops the search early.
 
-    The children of one split are trained independently, through
-    :class:`joblib.Parallel` with ``n_jobs`` (so a user's joblib backend, e.g.
-    Dask, runs them); each child's seed is fixed before dispatch, so results do
-    not depend on ``n_jobs``.
+    The children of one split are trained independently through
+    :class:`joblib.Parallel` with ``n_jobs`` (so a user's joblib backend runs
+    them); each child's seed is drawn before dispatch, so results do not
+    depend on ``n_jobs``.
+
+    Parameters
+    ----------
+    graph : Partition
+        The pruned, fully unfolded partition (left unchanged).
+    trainer : SearchTrainer
+        Trains candidates.
+    seeds : iterator of int
+        Seeds: the first for the greedy program, then one per child.
+    penalty : float, default=0.01
+        Weight of the structural cost.
+    child_epochs : int, default=2
+        Bi-level epochs of each partial child.
+    max_expansions : int or None, default=None
+        Most partitions split.
+    record : callable, default=None
+        Receives a :class:`SearchRecord` per scored candidate.
+    clock : SearchClock, default=None
+        Time budget.
+    n_jobs : int or None, default=None
+        joblib jobs for the children of one split.
 
     Returns
     -------
     SearchResult
+        The best program found.
     """
     clock = clock or SearchClock(None)
-    history: list = []
-    seeds = itertools.count(seed * 1000 + 1)
 
-    def record(row: dict) -> None:
-        history.append(row)
-        if log is not None:
-            log(row)
-
-    def evaluate_discrete(g: DerivationGraph, origin: str):
-        module, score = trainer.train_program(g, seed=seed * 1000)
-        cost = g.structural_cost()
-        program, _ = g.to_program()
-        row = _row(origin, program, score, cost, penalty, clock)
-        f = row["objective"]
-        record(row)
-        return f, module, program, score, cost
+    def emit(phase, score, cost, program=None, split=None) -> float:
+        rec = SearchRecord(
+            phase, score, clock.elapsed(), penalty, cost, program=program, split=split
+        )
+        if record is not None:
+            record(rec)
+        return rec.objective
 
     greedy = greedy_discretize(graph)
-    best_f, best_module, best_prog, best_score, best_cost = evaluate_discrete(
-        greedy, "greedy"
-    )
-    best_graph = greedy
-    seen_programs = {str(best_prog)}
+    module, score = trainer.train_program(greedy, seed=next(seeds))
+    program, cost = greedy.to_program()[0], greedy.structural_cost()
+    best_f = emit("greedy", score, cost, program)
+    best = SearchResult(module, program, score, cost, greedy)
+    seen_programs = {str(program)}
 
     tie = itertools.count()
-    frontier: list = [(-math.inf, next(tie), graph)]
+    frontier = [_Entry(-math.inf, next(tie), graph)]
     expansions = 0
-    timed_out = False
     while frontier:
         if clock.out() or (max_expansions is not None and expansions >= max_expansions):
-            timed_out = clock.out()
+            best.timed_out = clock.out()
             break
-        _, _, g = heapq.heappop(frontier)
-        j = g.first_compound_edge()
+        g = heapq.heappop(frontier).partition
+        j = g.open_edge()
         if j is None:
             continue
         expansions += 1
-        edge = g.edges_bfs()[j]
         jobs = []
-        for i in edge.valid_indices():
-            child = _split(g, j, i)
+        for i in g.options(j):
+            child = g.split(j, i)
             discrete = child.is_discrete()
             if discrete:
-                program, _ = child.to_program()
-                if str(program) in seen_programs:
+                key = str(child.to_program()[0])
+                if key in seen_programs:
                     continue
-                seen_programs.add(str(program))
+                seen_programs.add(key)
             jobs.append((i, child, discrete, next(seeds)))
         results = Parallel(n_jobs=n_jobs)(
             delayed(_train_child)(trainer, child, discrete, child_epochs, s)
@@ -238,87 +238,14 @@ def select_program(
         for (i, _, discrete, _), (child, module, score) in zip(jobs, results):
             cost = child.structural_cost()
             program = child.to_program()[0] if discrete else None
-            split = child.candidate_name(child.edges_bfs()[j], i)
-            row = _row("select", program, score, cost, penalty, clock, split=split)
-            f = row["objective"]
-            record(row)
+            f = emit("select", score, cost, program, split=child.option_name(j, i))
+            if f >= best_f:
+                continue
             if discrete:
-                if f < best_f:
-                    best_f, best_module, best_prog, best_score, best_cost = (
-                        f,
-                        module,
-                        program,
-                        score,
-                        cost,
-                    )
-                    best_graph = child
-            elif f < best_f:
-                heapq.heappush(frontier, (f, next(tie), child))
-        frontier = [e for e in frontier if e[0] < best_f]
+                best_f = f
+                best = SearchResult(module, program, score, cost, child)
+            else:
+                heapq.heappush(frontier, _Entry(f, next(tie), child))
+        frontier = [e for e in frontier if e.objective < best_f]
         heapq.heapify(frontier)
-    result = SearchResult(
-        best_module, best_prog, best_score, best_cost, history, timed_out
-    )
-    result.graph = best_graph
-    return result
-
-
-def refine_leaves(
-    result: SearchResult,
-    trainer: SearchTrainer,
-    *,
-    penalty: float = 0.01,
-    log: Callable[[dict], None] | None = None,
-    clock: SearchClock | None = None,
-    seed: int = 0,
-) -> SearchResult:
-    """Try widening each feature-group affine leaf to the full affine leaf.
-
-    Early in bi-level training a narrow leaf on the single most predictive
-    feature group often outscores the (initially noisy) full affine leaf and
-    wins the top-N pruning, although a wider leaf fits better. This step
-    retrains the chosen program with each such leaf replaced by a full
-    affine leaf of the same candidate set, and keeps a replacement when the
-    validation F1 improves (the structural cost is unchanged). It runs greedily,
-    one leaf at a time, in breadth-first order.
-    """
-    clock = clock or SearchClock(None)
-    graph = getattr(result, "graph", None)
-    if graph is None:
-        return result
-    best = result
-    j = 0
-    while True:
-        if clock.out():
-            break
-        edges = best.graph.edges_bfs()
-        if j >= len(edges):
-            break
-        e = edges[j]
-        (i,) = e.valid_indices()
-        cand = e.target.cands[i]
-        prod = cand.production
-        wide = [
-            k
-            for k, c in enumerate(e.target.cands)
-            if c.production.kind == "affine"
-            and c.production.params.get("indices") is None
-        ]
-        j += 1
-        if prod.kind != "affine" or prod.params.get("indices") is None or not wide:
-            continue
-        child = _split(best.graph, j - 1, wide[0])
-        module, score = trainer.train_program(child, seed=seed * 1000 + 500 + j)
-        cost = child.structural_cost()
-        program, _ = child.to_program()
-        row = _row("refine", program, score, cost, penalty, clock)
-        best.history.append(row)
-        if log is not None:
-            log(row)
-        if score > best.score:
-            new = SearchResult(
-                module, program, score, cost, best.history, best.timed_out
-            )
-            new.graph = child
-            best = new
     return best

@@ -12,7 +12,6 @@ history and keep the parameters of the best epoch (highest validation F1).
 
 from __future__ import annotations
 
-import copy
 import itertools
 
 import numpy as np
@@ -22,6 +21,7 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 
+from sklearn_dpads.metrics import best_threshold_f1, label_f1
 from sklearn_dpads.training.data import BatchIterator, SequenceDataset
 from sklearn_dpads.training.losses import flatten_valid
 
@@ -32,6 +32,7 @@ __all__ = [
     "f1_from_logits",
     "best_threshold_f1",
     "predict_logits",
+    "valid_binary_logits",
 ]
 
 
@@ -39,23 +40,6 @@ def _labels_from_logits(logits: torch.Tensor) -> torch.Tensor:
     if logits.shape[-1] == 1:
         return (logits[..., 0] > 0).long()
     return logits.argmax(-1)
-
-
-def best_threshold_f1(scores: np.ndarray, true: np.ndarray) -> tuple[float, float]:
-    """Highest positive-class F1 over all thresholds, and that threshold."""
-    order = np.argsort(-scores, kind="stable")
-    zs, ys = scores[order], true[order]
-    n_pos = ys.sum()
-    if n_pos == 0 or len(zs) == 0:
-        return 0.0, 0.0
-    tp = np.cumsum(ys)
-    k = np.arange(1, len(zs) + 1)
-    f1 = 2 * tp / (k + n_pos)
-    distinct = np.r_[zs[:-1] > zs[1:], True]
-    f1 = np.where(distinct, f1, -1.0)
-    best = int(np.argmax(f1))
-    nxt = zs[best + 1] if best + 1 < len(zs) else zs[best] - 1.0
-    return float(f1[best]), float(0.5 * (zs[best] + nxt))
 
 
 def f1_from_logits(
@@ -71,6 +55,24 @@ def f1_from_logits(
     (the estimator tunes its threshold after training). With explicit
     ``class_weight`` (per-class costs) the score is instead the class-weighted
     accuracy, consistent with the weighted loss.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        Program outputs, ``(n, C)`` or ``(n, T, C)``.
+    y : torch.Tensor
+        Class indices (-1 on padding frames).
+    n_classes : int
+        Number of classes.
+    tune_threshold : bool, default=False
+        Binary problems: score by the best-threshold F1.
+    class_weight : array-like or None, default=None
+        Per-class weights: score by the class-weighted accuracy.
+
+    Returns
+    -------
+    score, accuracy : float
+        The score and the plain accuracy.
     """
     logits, y = flatten_valid(logits, y)
     pred = _labels_from_logits(logits).cpu().numpy()
@@ -85,20 +87,7 @@ def f1_from_logits(
     if n_classes == 2 and tune_threshold:
         f1, _ = best_threshold_f1(logits[:, 0].double().cpu().numpy(), true)
         return f1, acc
-    if n_classes == 2:
-        tp = float(((pred == 1) & (true == 1)).sum())
-        denom = float((pred == 1).sum() + (true == 1).sum())
-        return (2 * tp / denom if denom else 0.0), acc
-    f1s = []
-    for c in range(n_classes):
-        tp = float(((pred == c) & (true == c)).sum())
-        denom = float((pred == c).sum() + (true == c).sum())
-        if denom:
-            f1s.append(2 * tp / denom)
-        else:
-            f1s.append(0.0)
-    present = [f for c, f in enumerate(f1s) if (true == c).any() or (pred == c).any()]
-    return float(np.mean(present)) if present else 0.0, acc
+    return label_f1(pred, true, n_classes), acc
 
 
 @torch.no_grad()
@@ -124,6 +113,29 @@ def predict_logits(
     finally:
         module.train(was)
     return torch.cat(outs, dim=0)
+
+
+def valid_binary_logits(
+    module, dataset: SequenceDataset
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positive-class logits and labels of every real sequence or frame.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A binary program (one output).
+    dataset : SequenceDataset
+        Labelled data.
+
+    Returns
+    -------
+    logits : ndarray of shape (n_valid,)
+        float64 logits.
+    labels : ndarray of shape (n_valid,)
+        The labels (0 or 1).
+    """
+    z, y = flatten_valid(predict_logits(module, dataset), dataset.y)
+    return z[:, 0].numpy().astype(np.float64), y.numpy()
 
 
 def _dtype_of(module) -> torch.dtype:
@@ -194,6 +206,17 @@ class _KeepBest(Callback):
                 p.copy_(v)
 
 
+class _TimeBudget(Callback):
+    """Stop training (as skorch's early stopping does) once ``deadline.out()``."""
+
+    def __init__(self, deadline) -> None:
+        self.deadline = deadline
+
+    def on_batch_end(self, net, **kwargs):
+        if self.deadline.out():
+            raise KeyboardInterrupt  # skorch ends fit() gracefully on it
+
+
 class ProgramNet(NeuralNet):
     """Trains a module's parameters on ``SequenceDataset`` data.
 
@@ -212,6 +235,9 @@ class ProgramNet(NeuralNet):
         Seed of the batch shuffling.
     patience : int or None
         Stop when the validation score has not improved for this many epochs.
+    deadline : object or None
+        Anything with an ``out()`` method: training stops after the batch
+        at which it returns True (the best epoch so far is still restored).
     """
 
     def __init__(
@@ -225,6 +251,7 @@ class ProgramNet(NeuralNet):
         tune_threshold=False,
         score_class_weight=None,
         patience=None,
+        deadline=None,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train", BatchIterator)
@@ -242,6 +269,7 @@ class ProgramNet(NeuralNet):
         self.tune_threshold = tune_threshold
         self.score_class_weight = score_class_weight
         self.patience = patience
+        self.deadline = deadline
 
     def get_default_callbacks(self):
         extra = []
@@ -268,6 +296,8 @@ class ProgramNet(NeuralNet):
             ),
             ("keep_best", _KeepBest()),
         ]
+        if self.deadline is not None:
+            extra.append(("time_budget", _TimeBudget(self.deadline)))
         return list(super().get_default_callbacks()) + scores + extra
 
     def module_parameters(self):
@@ -368,7 +398,3 @@ class BilevelNet(ProgramNet):
                 self.arch_optimizer_.step()
             self.history.record_batch("arch_loss", float(loss_a.item()))
         return super().train_step(batch, **fit_params)
-
-    def snapshot(self):
-        """A deep copy of the graph (used for A* children)."""
-        return copy.deepcopy(self.module_)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -11,7 +12,53 @@ from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.losses import ProgramLoss
 from sklearn_dpads.training.nets import BilevelNet, ProgramNet
 
-__all__ = ["SkorchSearchTrainer"]
+__all__ = ["TrainerSettings", "SkorchSearchTrainer"]
+
+
+@dataclass(frozen=True)
+class TrainerSettings:
+    """How candidates are trained and scored (resolved once per fit).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes.
+    loss : str, default="cross_entropy"
+        ``"cross_entropy"`` or ``"soft_f1"``.
+    class_weight : ndarray or None, default=None
+        Per-class loss weights.
+    score_class_weight : ndarray or None, default=None
+        Per-class weights of the validation score (class-weighted accuracy
+        instead of F1); set when the user gave explicit class costs.
+    tune_threshold : bool, default=False
+        Score binary problems by their best-threshold F1.
+    lr, arch_lr : float, default=0.01
+        Adam learning rates of the weights and of the architecture logits.
+    program_epochs : int, default=4
+        Epochs of weight-only training of a discrete program.
+    batch_size : int, default=256
+        Minibatch size of the search.
+    weight_decay, arch_weight_decay : float, default=0.0
+        Adam weight decays.
+    grad_clip : float or None, default=1.0
+        Gradient-norm clipping of each step.
+    device : str, default="cpu"
+        Torch device.
+    """
+
+    n_classes: int
+    loss: str = "cross_entropy"
+    class_weight: Any = None
+    score_class_weight: Any = None
+    tune_threshold: bool = False
+    lr: float = 1e-2
+    arch_lr: float = 1e-2
+    program_epochs: int = 4
+    batch_size: int = 256
+    weight_decay: float = 0.0
+    arch_weight_decay: float = 0.0
+    grad_clip: float | None = 1.0
+    device: str = "cpu"
 
 
 class SkorchSearchTrainer:
@@ -23,143 +70,169 @@ class SkorchSearchTrainer:
         Program-weight split (dPads' D_A).
     arch : SequenceDataset
         Architecture split (D_B): architecture steps and scores.
-    n_classes : int
-        Number of classes.
-    loss : str
-        ``"cross_entropy"`` or ``"soft_f1"``.
-    class_weight : ndarray or None
-        Per-class loss weights.
-    lr, arch_lr : float
-        Adam learning rates of the weights and of the architecture logits.
-    program_epochs : int
-        Epochs of weight-only training of a discrete program.
-    batch_size : int
-        Minibatch size.
-    weight_decay, arch_weight_decay : float
-        Adam weight decays.
-    grad_clip : float or None
-        Gradient-norm clipping of each step.
-    device : str
-        Torch device.
-    seed : int
-        Seed of the batch order.
-    tune_threshold : bool
-        Score binary problems by their best-threshold F1.
-    score_class_weight : ndarray or None
-        Weight validation samples by their class in the F1 scores.
-    on_epoch : callable, optional
-        Called with the net after each training run (for progress display).
+    settings : TrainerSettings
+        Training and scoring settings.
+    seed : int, default=0
+        Base seed of runs that are given none.
+    clock : object, default=None
+        Anything with an ``out()`` method; training stops (keeping the best
+        epoch so far) once it returns True.
     """
 
     def __init__(
         self,
         train: SequenceDataset,
         arch: SequenceDataset,
+        settings: TrainerSettings,
         *,
-        n_classes: int,
-        loss: str = "cross_entropy",
-        class_weight=None,
-        lr: float = 1e-2,
-        arch_lr: float = 1e-2,
-        program_epochs: int = 4,
-        batch_size: int = 256,
-        weight_decay: float = 0.0,
-        arch_weight_decay: float = 0.0,
-        grad_clip: float | None = 1.0,
-        device: str = "cpu",
         seed: int = 0,
-        tune_threshold: bool = False,
-        score_class_weight=None,
-        on_epoch: Callable | None = None,
-    ):
+        clock: Any = None,
+    ) -> None:
         self.train = train
         self.arch = arch
-        self.n_classes = n_classes
-        self.loss = loss
-        self.class_weight = class_weight
-        self.lr = lr
-        self.arch_lr = arch_lr
-        self.program_epochs = program_epochs
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.arch_weight_decay = arch_weight_decay
-        self.grad_clip = grad_clip
-        self.device = device
+        self.settings = settings
         self.seed = seed
-        self.on_epoch = on_epoch
-        self.tune_threshold = tune_threshold
-        self.score_class_weight = score_class_weight
+        self.clock = clock
         self.n_runs = 0
 
-    def _criterion(self) -> ProgramLoss:
-        return ProgramLoss(self.n_classes, self.loss, self.class_weight)
-
-    def _common(self, epochs: int, seed: int | None = None) -> dict:
+    def _common(self, epochs: int, seed: int | None, batch_size: int | None) -> dict:
+        s = self.settings
         self.n_runs += 1
         if seed is None:
             seed = self.seed + self.n_runs
         return dict(
-            criterion=self._criterion(),
-            lr=self.lr,
+            criterion=ProgramLoss(s.n_classes, s.loss, s.class_weight),
+            lr=s.lr,
             max_epochs=epochs,
-            batch_size=self.batch_size,
-            n_classes=self.n_classes,
-            grad_clip=self.grad_clip,
-            device=self.device,
+            batch_size=batch_size or s.batch_size,
+            n_classes=s.n_classes,
+            grad_clip=s.grad_clip,
+            device=s.device,
             seed=seed,
-            tune_threshold=self.tune_threshold,
-            score_class_weight=self.score_class_weight,
-            optimizer__weight_decay=self.weight_decay,
+            tune_threshold=s.tune_threshold,
+            score_class_weight=s.score_class_weight,
+            deadline=self.clock,
+            optimizer__weight_decay=s.weight_decay,
         )
 
     def train_graph(self, graph, epochs: int, seed: int | None = None) -> float:
-        """Bi-level training; keeps the best epoch; returns its architecture-split F1."""
+        """Bi-level training of ``graph`` in place, keeping its best epoch.
+
+        Parameters
+        ----------
+        graph : DerivationGraph
+            The graph to train.
+        epochs : int
+            Bi-level epochs.
+        seed : int or None, default=None
+            Seed of the batch orders (and of torch, when given).
+
+        Returns
+        -------
+        float
+            The best architecture-split score (0 when none was finite).
+        """
         if seed is not None:
             torch.manual_seed(seed)
         net = BilevelNet(
             graph,
-            arch_lr=self.arch_lr,
-            arch_weight_decay=self.arch_weight_decay,
+            arch_lr=self.settings.arch_lr,
+            arch_weight_decay=self.settings.arch_weight_decay,
             restore_best=True,
-            **self._common(epochs, seed),
+            **self._common(epochs, seed, None),
         )
         net.fit_data(self.train, self.arch)
-        if self.on_epoch is not None:
-            self.on_epoch(net)
         score = net.best_score
         return 0.0 if np.isnan(score) else score
 
-    def train_program(self, graph, seed: int | None = None):
-        """Extract the discrete program, train its weights, return ``(module, F1)``."""
+    def train_program(self, graph, seed: int | None = None) -> tuple[Any, float]:
+        """Extract the discrete program of ``graph`` and train its weights.
+
+        Parameters
+        ----------
+        graph : DerivationGraph
+            A discrete graph.
+        seed : int or None, default=None
+            Seed of torch and of the batch order.
+
+        Returns
+        -------
+        module : ProgramModule
+            The trained program (best epoch).
+        score : float
+            Its best architecture-split score.
+        """
         if seed is not None:
             torch.manual_seed(seed)
-        module = graph.extract()
         return self.fit_program(
-            module, self.train, self.arch, self.program_epochs, seed=seed
+            graph.extract(),
+            self.train,
+            self.arch,
+            self.settings.program_epochs,
+            seed=seed,
         )
 
     def fit_program(
         self,
         module,
-        train,
-        valid,
+        train: SequenceDataset,
+        valid: SequenceDataset | None,
         epochs: int,
-        lr: float | None = None,
+        *,
         patience: int | None = None,
         batch_size: int | None = None,
         seed: int | None = None,
-    ):
-        """Weight-only training of ``module``; best epoch by F1 on ``valid``."""
-        kw = self._common(epochs, seed)
-        if lr is not None:
-            kw["lr"] = lr
-        if batch_size is not None:
-            kw["batch_size"] = batch_size
+    ) -> tuple[Any, float]:
+        """Weight-only training of ``module``, keeping the best epoch on ``valid``.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            The program (trained in place).
+        train, valid : SequenceDataset
+            Training data and the split that picks the best epoch (None: keep
+            the last epoch).
+        epochs : int
+            Most epochs.
+        patience : int or None, default=None
+            Early stopping after this many epochs without improvement.
+        batch_size : int or None, default=None
+            Minibatch size (default: the settings').
+        seed : int or None, default=None
+            Seed of the batch order.
+
+        Returns
+        -------
+        module : torch.nn.Module
+            The trained module.
+        score : float
+            Best validation score (0 without a finite one).
+        """
         net = ProgramNet(
-            module, restore_best=valid is not None, patience=patience, **kw
+            module,
+            restore_best=valid is not None,
+            patience=patience,
+            **self._common(epochs, seed, batch_size),
         )
         net.fit_data(train, valid)
-        if self.on_epoch is not None:
-            self.on_epoch(net)
         score = net.best_score
         return net.module_, (0.0 if np.isnan(score) else score)
+
+    def with_clock(self, clock: Any) -> SkorchSearchTrainer:
+        """A trainer on the same data and settings with another deadline.
+
+        Parameters
+        ----------
+        clock : object
+            Anything with an ``out()`` method, or None.
+
+        Returns
+        -------
+        SkorchSearchTrainer
+            The new trainer (run counter carried over).
+        """
+        other = SkorchSearchTrainer(
+            self.train, self.arch, self.settings, seed=self.seed, clock=clock
+        )
+        other.n_runs = self.n_runs
+        return other

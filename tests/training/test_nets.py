@@ -178,15 +178,6 @@ def test_bilevel_train_step_updates_each_group_once():
     assert any(_changed(w0, graph.weight_parameters()))
 
 
-def test_bilevel_snapshot_is_a_copy():
-    net, graph, train, valid = _bilevel(0.05, 0.1)
-    net.initialize()
-    snap = net.snapshot()
-    assert snap is not graph
-    a, b = snap.arch_parameters()[0], graph.arch_parameters()[0]
-    assert torch.equal(a, b) and a is not b
-
-
 def test_f1_from_logits_matches_sklearn():
     rng = np.random.RandomState(0)
     y = torch.as_tensor(rng.randint(0, 2, 50))

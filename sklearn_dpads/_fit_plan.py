@@ -1,0 +1,318 @@
+"""Everything ``fit`` decides before training, resolved once into a frozen plan."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+
+from sklearn_dpads.exceptions import GrammarError
+from sklearn_dpads.grammar.dsl import DSL
+from sklearn_dpads.grammar.production import Production
+from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
+from sklearn_dpads.library import default_dsl
+from sklearn_dpads.metrics import threshold_logit_offset
+from sklearn_dpads.search.driver import SearchConfig, SearchSeeds
+from sklearn_dpads.training.search_trainer import TrainerSettings
+from sklearn_dpads.utils._splits import split_indices, subsample_indices
+
+__all__ = ["FitPlan", "make_plan"]
+
+# share of ``max_time`` the search may use; the rest is kept for the fine-tune
+SEARCH_TIME_SHARE = 0.85
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """The resolved settings and data splits of one ``fit``.
+
+    Attributes
+    ----------
+    dsl : DSL
+        The grammar searched.
+    hole : FunctionType
+        Type of the program (input to output).
+    n_classes : int
+        Number of classes.
+    class_weight : ndarray or None
+        Per-class loss weights.
+    idx_train, idx_arch : ndarray of int
+        Program-weight and architecture splits of all the data.
+    search_train, search_arch : ndarray of int
+        The same splits restricted to the search subsample.
+    trainer : TrainerSettings
+        How candidates are trained and scored.
+    search : SearchConfig
+        Search settings.
+    seed : int
+        Seed of torch during the search.
+    search_seeds : SearchSeeds
+        Seeds of every training of the search.
+    finetune_seed : int
+        Seed of the final fine-tune.
+    finetune_epochs : int
+        Epochs of the final fine-tune (0: none).
+    finetune_patience : int or None
+        Its early-stopping patience.
+    finetune_batch_size : int
+        Its batch size.
+    threshold : str
+        ``"none"`` (keep 0.5), ``"fixed"`` (``logit_offset``) or ``"tune"``.
+    logit_offset : float
+        The fixed logit offset (``threshold == "fixed"``).
+    search_time, total_time : float or None
+        Time budgets of the search and of the whole fit.
+    """
+
+    dsl: DSL
+    hole: FunctionType
+    n_classes: int
+    class_weight: Any
+    idx_train: np.ndarray
+    idx_arch: np.ndarray
+    search_train: np.ndarray
+    search_arch: np.ndarray
+    trainer: TrainerSettings
+    search: SearchConfig
+    seed: int
+    search_seeds: SearchSeeds
+    finetune_seed: int
+    finetune_epochs: int
+    finetune_patience: int | None
+    finetune_batch_size: int
+    threshold: str
+    logit_offset: float
+    search_time: float | None
+    total_time: float | None
+
+
+def effective_batch_size(batch_size: int, n: int, min_steps: int = 4) -> int:
+    """Shrink the batch on small data so that an epoch has >= ``min_steps`` steps.
+
+    Parameters
+    ----------
+    batch_size : int
+        Requested batch size.
+    n : int
+        Number of sequences.
+    min_steps : int, default=4
+        Least steps per epoch.
+
+    Returns
+    -------
+    int
+        The batch size to use (at least 8 unless ``batch_size`` is smaller).
+    """
+    return int(max(1, min(batch_size, max(8, -(-n // min_steps)))))
+
+
+def make_dsl(est: Any, n_features: int) -> DSL:
+    """The estimator's grammar for ``n_features`` input features.
+
+    Parameters
+    ----------
+    est : ProgramSynthesisClassifier
+        The estimator (its ``dsl``, ``feature_groups``, ``feature_names``,
+        ``extra_productions``, ``ite_beta``).
+    n_features : int
+        Features per frame.
+
+    Returns
+    -------
+    DSL
+        The user's DSL, or the default DSL.
+
+    Raises
+    ------
+    ValueError
+        If the DSL, names or groups do not fit the data.
+    TypeError
+        If ``extra_productions`` holds something else than productions.
+    """
+    if est.dsl is not None:
+        if est.dsl.n_features != n_features:
+            raise ValueError(
+                f"The dsl was built for {est.dsl.n_features} features but X has "
+                f"{n_features}."
+            )
+        return est.dsl
+    names = None
+    if est.feature_names is not None:
+        names = [str(n) for n in est.feature_names]
+        if len(names) != n_features:
+            raise ValueError(
+                f"feature_names has {len(names)} names but X has {n_features} features."
+            )
+    extra = list(est.extra_productions or [])
+    for p in extra:
+        if not isinstance(p, Production):
+            raise TypeError(
+                "extra_productions must contain Production objects (see "
+                f"make_production), got {type(p).__name__}."
+            )
+    try:
+        return default_dsl(
+            n_features,
+            est.feature_groups,
+            names,
+            ite_beta=est.ite_beta,
+            extra_productions=extra,
+        )
+    except GrammarError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _class_weights(class_weight: Any, classes: np.ndarray, y_enc: np.ndarray):
+    n = len(classes)
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str):  # "balanced"
+        present = np.unique(y_enc)
+        w = np.ones(n)
+        w[present] = compute_class_weight("balanced", classes=present, y=y_enc)
+        return w.astype(np.float32)
+    w = np.ones(n, dtype=np.float32)
+    for k, v in class_weight.items():
+        idx = np.flatnonzero(classes == k)
+        if idx.size == 0:
+            raise ValueError(f"class_weight has a label {k!r} that is not in y.")
+        w[idx[0]] = float(v)
+    return w
+
+
+def _threshold_policy(est: Any, n_classes: int) -> tuple[str, float]:
+    if n_classes != 2 or est.threshold is None:
+        return "none", 0.0
+    if est.threshold == "auto":
+        # explicit per-class weights express the costs to trade off: keep them
+        return ("none" if isinstance(est.class_weight, dict) else "tune"), 0.0
+    return "fixed", threshold_logit_offset(float(est.threshold))
+
+
+def make_plan(
+    est: Any,
+    x: np.ndarray,
+    lengths: np.ndarray | None,
+    classes: np.ndarray,
+    y_enc: np.ndarray,
+    label_type: str,
+    device: str,
+) -> FitPlan:
+    """Resolve the estimator's parameters on this data into a :class:`FitPlan`.
+
+    Parameters
+    ----------
+    est : ProgramSynthesisClassifier
+        The estimator (only its parameters are read).
+    x : ndarray
+        Validated input, ``(n, T, F)`` or ``(n, F)``.
+    lengths : ndarray of shape (n,) or None
+        Sequence lengths (None for tabular input).
+    classes : ndarray
+        The class labels.
+    y_enc : ndarray of int
+        Encoded labels, ``(n,)`` or ``(n, T)`` with -1 on padding.
+    label_type : {"sequence", "frame"}
+        One label per sequence or per frame.
+    device : str
+        The checked torch device.
+
+    Returns
+    -------
+    FitPlan
+        The plan.
+
+    Raises
+    ------
+    ValueError
+        If the grammar has no program of the data's type within
+        ``max_depth``, or parameters do not fit the data.
+    """
+    n_classes = len(classes)
+    dsl = make_dsl(est, x.shape[-1])
+    n_out = 1 if n_classes == 2 else n_classes
+    inp = Seq(x.shape[-1]) if x.ndim == 3 else Atom(x.shape[-1])
+    out = Seq(n_out) if label_type == "frame" else Atom(n_out)
+    hole = FunctionType(inp, out)
+    try:
+        dsl.check_root(hole, est.max_depth)
+    except GrammarError as exc:
+        raise ValueError(str(exc)) from exc
+    cw = _class_weights(est.class_weight, classes, y_enc[y_enc >= 0])
+
+    rng = check_random_state(est.random_state)
+    seed = int(rng.randint(0, 2**31 - 1))
+    n = len(x)
+    strat = y_enc if y_enc.ndim == 1 else None
+    idx_train, idx_arch = split_indices(
+        n, strat, est.validation_fraction, int(rng.randint(0, 2**31 - 1))
+    )
+    search_train, search_arch = idx_train, idx_arch
+    cap = est.max_search_samples or n
+    if est.max_search_frames is not None and x.ndim == 3:
+        mean_len = max(float(lengths.mean()), 1.0)
+        cap = min(cap, max(200, int(est.max_search_frames // mean_len)))
+    if n > cap:
+        keep = subsample_indices(n, cap, strat, int(rng.randint(0, 2**31 - 1)))
+        search_train = idx_train[np.isin(idx_train, keep)]
+        search_arch = idx_arch[np.isin(idx_arch, keep)]
+
+    threshold, offset = _threshold_policy(est, n_classes)
+    trainer = TrainerSettings(
+        n_classes=n_classes,
+        loss=est.loss,
+        class_weight=cw,
+        score_class_weight=cw if isinstance(est.class_weight, dict) else None,
+        tune_threshold=threshold == "tune",
+        lr=est.lr,
+        arch_lr=est.arch_lr,
+        program_epochs=est.program_epochs,
+        batch_size=effective_batch_size(est.batch_size, len(search_train)),
+        weight_decay=est.weight_decay,
+        device=device,
+    )
+    search = SearchConfig(
+        max_depth=est.max_depth,
+        unfold_step=est.unfold_step,
+        top_n=est.top_n,
+        search_epochs=est.search_epochs,
+        prune_epochs=est.prune_epochs,
+        selection_epochs=est.selection_epochs,
+        max_selection_steps=est.max_selection_steps,
+        penalty=est.penalty,
+        share_nodes=est.share_nodes,
+        n_jobs=est.n_jobs,
+        device=device,
+    )
+    search_seeds = SearchSeeds(
+        stages=itertools.repeat(None),
+        select=itertools.count(seed * 1000),
+        refine=lambda j: seed * 1000 + 500 + j,
+    )
+    max_time = est.max_time
+    return FitPlan(
+        dsl=dsl,
+        hole=hole,
+        n_classes=n_classes,
+        class_weight=cw,
+        idx_train=idx_train,
+        idx_arch=idx_arch,
+        search_train=search_train,
+        search_arch=search_arch,
+        trainer=trainer,
+        search=search,
+        seed=seed,
+        search_seeds=search_seeds,
+        finetune_seed=seed + 1,
+        finetune_epochs=est.finetune_epochs,
+        finetune_patience=est.n_iter_no_change,
+        finetune_batch_size=effective_batch_size(est.batch_size, n),
+        threshold=threshold,
+        logit_offset=offset,
+        search_time=None if max_time is None else SEARCH_TIME_SHARE * max_time,
+        total_time=max_time,
+    )
