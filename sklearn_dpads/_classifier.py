@@ -457,7 +457,6 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             data.subset(plan.search_train),
             data.subset(plan.search_arch),
             plan.trainer,
-            seed=plan.seed,
             clock=search_clock,
         )
         result = run_search(

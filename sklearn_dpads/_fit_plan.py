@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,6 +193,22 @@ def _threshold_policy(est: Any, n_classes: int) -> tuple[str, float]:
     return "fixed", threshold_logit_offset(float(est.threshold))
 
 
+def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
+    """The root of every seed of a fit.
+
+    An int seeds it directly; a RandomState instance or None (numpy's global
+    generator, as in scikit-learn) gives one draw.
+    """
+    if isinstance(random_state, numbers.Integral):
+        return np.random.SeedSequence(int(random_state))
+    rng = check_random_state(random_state)
+    return np.random.SeedSequence(int(rng.randint(0, 2**31 - 1)))
+
+
+def _int_seed(seq: np.random.SeedSequence) -> int:
+    return int(seq.generate_state(1)[0] >> 1)
+
+
 def make_plan(
     est: Any,
     x: np.ndarray,
@@ -244,12 +260,12 @@ def make_plan(
         raise ValueError(str(exc)) from exc
     cw = _class_weights(est.class_weight, classes, y_enc[y_enc >= 0])
 
-    rng = check_random_state(est.random_state)
-    seed = int(rng.randint(0, 2**31 - 1))
+    root = _seed_sequence(est.random_state)
+    split_ss, subsample_ss, torch_ss, search_ss, finetune_ss = root.spawn(5)
     n = len(x)
     strat = y_enc if y_enc.ndim == 1 else None
     idx_train, idx_arch = split_indices(
-        n, strat, est.validation_fraction, int(rng.randint(0, 2**31 - 1))
+        n, strat, est.validation_fraction, _int_seed(split_ss)
     )
     search_train, search_arch = idx_train, idx_arch
     cap = est.max_search_samples or n
@@ -257,7 +273,7 @@ def make_plan(
         mean_len = max(float(lengths.mean()), 1.0)
         cap = min(cap, max(200, int(est.max_search_frames // mean_len)))
     if n > cap:
-        keep = subsample_indices(n, cap, strat, int(rng.randint(0, 2**31 - 1)))
+        keep = subsample_indices(n, cap, strat, _int_seed(subsample_ss))
         search_train = idx_train[np.isin(idx_train, keep)]
         search_arch = idx_arch[np.isin(idx_arch, keep)]
 
@@ -288,11 +304,6 @@ def make_plan(
         n_jobs=est.n_jobs,
         device=device,
     )
-    search_seeds = SearchSeeds(
-        stages=itertools.repeat(None),
-        select=itertools.count(seed * 1000),
-        refine=lambda j: seed * 1000 + 500 + j,
-    )
     max_time = est.max_time
     return FitPlan(
         dsl=dsl,
@@ -305,9 +316,9 @@ def make_plan(
         search_arch=search_arch,
         trainer=trainer,
         search=search,
-        seed=seed,
-        search_seeds=search_seeds,
-        finetune_seed=seed + 1,
+        seed=_int_seed(torch_ss),
+        search_seeds=SearchSeeds(search_ss),
+        finetune_seed=_int_seed(finetune_ss),
         finetune_epochs=est.finetune_epochs,
         finetune_patience=est.n_iter_no_change,
         finetune_batch_size=effective_batch_size(est.batch_size, n),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from sklearn_dpads.graph.derivation_graph import DerivationGraph
 from sklearn_dpads.search.history import SearchRecord
@@ -61,21 +64,51 @@ class SearchConfig:
 
 @dataclass(frozen=True)
 class SearchSeeds:
-    """Seeds of the trainings of a search, fixed before they are dispatched.
+    """Seeds of the trainings of a search, all derived from one SeedSequence.
+
+    Each training gets its own child of ``root`` (by purpose and index), so
+    seeds never collide and do not depend on the order of dispatch.
 
     Parameters
     ----------
-    stages : iterator of int
-        One seed per schedule stage that trains.
-    select : iterator of int
-        The greedy program's seed, then one per selection child.
-    refine : callable or iterator of int
-        Seed of the retraining of leaf ``j`` (``refine(j)``), or an iterator.
+    root : numpy.random.SeedSequence
+        The search's seed sequence.
     """
 
-    stages: Iterator[int]
-    select: Iterator[int]
-    refine: Callable[[int], int] | Iterator[int]
+    root: np.random.SeedSequence
+
+    def seed(self, purpose: int, k: int) -> int:
+        """The seed of training ``k`` of a purpose (0 stages, 1 selection, 2 refine).
+
+        Parameters
+        ----------
+        purpose, k : int
+            Which trainings, and which one of them.
+
+        Returns
+        -------
+        int
+            A seed in ``[0, 2**31)``.
+        """
+        child = np.random.SeedSequence(
+            self.root.entropy, spawn_key=(*self.root.spawn_key, purpose, k)
+        )
+        return int(child.generate_state(1)[0] >> 1)
+
+    def stream(self, purpose: int) -> Iterator[int]:
+        """The seeds of one purpose, in order.
+
+        Parameters
+        ----------
+        purpose : int
+            0 stages, 1 selection (greedy program, then children), 2 refine.
+
+        Returns
+        -------
+        iterator of int
+            ``seed(purpose, 0)``, ``seed(purpose, 1)``, ...
+        """
+        return (self.seed(purpose, k) for k in itertools.count())
 
 
 def run_search(
@@ -132,7 +165,7 @@ def run_search(
         prune_epochs=config.prune_epochs,
     )
     finished = run_schedule(
-        graph, stages, trainer, seeds=seeds.stages, record=record, clock=clock
+        graph, stages, trainer, seeds=seeds.stream(0), record=record, clock=clock
     )
     if not finished:  # finish unfolding without training so that a program exists
         graph.unfold(config.max_depth)
@@ -140,7 +173,7 @@ def run_search(
     result = select_program(
         graph,
         trainer,
-        seeds=seeds.select,
+        seeds=seeds.stream(1),
         penalty=config.penalty,
         child_epochs=config.selection_epochs,
         max_expansions=config.max_selection_steps,
@@ -152,7 +185,7 @@ def run_search(
         result = refine_leaves(
             result,
             trainer,
-            seeds=seeds.refine,
+            seeds=lambda j: seeds.seed(2, j),
             penalty=config.penalty,
             record=record,
             clock=clock,

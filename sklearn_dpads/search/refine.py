@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sklearn_dpads.search.history import SearchRecord
@@ -35,7 +35,7 @@ def refine_leaves(
     result: SearchResult,
     trainer: SearchTrainer,
     *,
-    seeds: Callable[[int], int] | Iterator[int],
+    seeds: Callable[[int], int],
     penalty: float = 0.01,
     record: Callable[[SearchRecord], None] | None = None,
     clock: SearchClock | None = None,
@@ -57,8 +57,8 @@ def refine_leaves(
         :class:`WidenablePartition` (otherwise it is returned unchanged).
     trainer : SearchTrainer
         Trains the widened programs.
-    seeds : callable or iterator of int
-        Seed of the retraining of leaf ``j`` (``seeds(j)``), or an iterator.
+    seeds : callable
+        ``seeds(j)`` is the seed of the retraining of leaf ``j``.
     penalty : float, default=0.01
         Weight of the structural cost in the recorded objective.
     record : callable, default=None
@@ -81,9 +81,8 @@ def refine_leaves(
         wide = best.partition.widening(j)
         if wide is None:
             continue
-        seed = seeds(j + 1) if callable(seeds) else next(seeds)
         child = best.partition.split(j, wide)
-        module, score = trainer.train_program(child, seed=seed)
+        module, score = trainer.train_program(child, seed=seeds(j))
         cost = child.structural_cost()
         program = child.to_program()[0]
         if record is not None:

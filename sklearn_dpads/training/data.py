@@ -34,7 +34,21 @@ class SequenceDataset(torch.utils.data.Dataset):
         return self.x.shape[0]
 
     def batch(self, idx):
-        """Return ``({"x": ..., "lengths": ...}, y)`` for an index array."""
+        """Return the rows ``idx`` as one batch, trimmed to its longest sequence.
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Row indices.
+
+        Returns
+        -------
+        X : dict of str to torch.Tensor
+            ``{"x": ..., "lengths": ...}``, the keyword arguments of the
+            module's ``forward``.
+        y : torch.Tensor or None
+            The labels of the rows, None for an unlabelled dataset.
+        """
         idx = torch.as_tensor(idx, dtype=torch.long)
         lengths = self.lengths[idx]
         if self.seq:
@@ -54,7 +68,18 @@ class SequenceDataset(torch.utils.data.Dataset):
         return self.batch([i])
 
     def subset(self, idx) -> SequenceDataset:
-        """A new dataset with the rows ``idx``."""
+        """Return a new dataset with the rows ``idx``.
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Row indices.
+
+        Returns
+        -------
+        SequenceDataset
+            The selected rows, keeping this dataset's padded length.
+        """
         idx = np.asarray(idx)
         out = SequenceDataset.__new__(SequenceDataset)
         out.x = self.x[idx]
@@ -71,15 +96,35 @@ class BatchIterator:
     ``shuffle=True`` each pass uses a new permutation drawn from a generator
     seeded with ``seed`` (so training is reproducible and batches differ
     between epochs).
+
+    Parameters
+    ----------
+    dataset : SequenceDataset
+        The data.
+    batch_size : int, default=128
+        Rows per batch (at least 1).
+    shuffle : bool, default=False
+        Draw a new order of the rows for every pass.
+    seed : int, default=0
+        Seed of the shuffling.
+    stream : int, default=0
+        Independent order stream under the same seed (a net's architecture
+        batches use another stream than its training batches).
+    **kwargs : dict
+        Ignored; accepts the ``DataLoader`` arguments skorch passes to its
+        iterators.
     """
 
-    def __init__(self, dataset, batch_size=128, shuffle=False, seed=0, **kwargs):
+    def __init__(
+        self, dataset, batch_size=128, shuffle=False, seed=0, stream=0, **kwargs
+    ):
         if not isinstance(dataset, SequenceDataset):
             raise TypeError("BatchIterator needs a SequenceDataset.")
         self.dataset = dataset
         self.batch_size = max(1, int(batch_size))
         self.shuffle = shuffle
         self.seed = int(seed)
+        self.stream = int(stream)
         self._epoch = 0
 
     def __len__(self) -> int:
@@ -89,7 +134,8 @@ class BatchIterator:
     def __iter__(self):
         n = len(self.dataset)
         if self.shuffle:
-            g = torch.Generator().manual_seed(self.seed * 100003 + self._epoch)
+            key = np.random.SeedSequence([self.seed, self.stream, self._epoch])
+            g = torch.Generator().manual_seed(int(key.generate_state(1)[0]))
             order = torch.randperm(n, generator=g)
             self._epoch += 1
         else:

@@ -380,7 +380,7 @@ class BilevelNet(ProgramNet):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         ds = dataset_valid if dataset_valid is not None else dataset_train
         it = BatchIterator(
-            ds, batch_size=self.batch_size, shuffle=True, seed=self.seed + 7
+            ds, batch_size=self.batch_size, shuffle=True, seed=self.seed, stream=1
         )
         it._epoch = len(self.history)
         self._arch_batches = itertools.cycle(it)

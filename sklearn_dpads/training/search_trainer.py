@@ -72,8 +72,6 @@ class SkorchSearchTrainer:
         Architecture split (D_B): architecture steps and scores.
     settings : TrainerSettings
         Training and scoring settings.
-    seed : int, default=0
-        Base seed of runs that are given none.
     clock : object, default=None
         Anything with an ``out()`` method; training stops (keeping the best
         epoch so far) once it returns True.
@@ -85,21 +83,15 @@ class SkorchSearchTrainer:
         arch: SequenceDataset,
         settings: TrainerSettings,
         *,
-        seed: int = 0,
         clock: Any = None,
     ) -> None:
         self.train = train
         self.arch = arch
         self.settings = settings
-        self.seed = seed
         self.clock = clock
-        self.n_runs = 0
 
-    def _common(self, epochs: int, seed: int | None, batch_size: int | None) -> dict:
+    def _common(self, epochs: int, seed: int, batch_size: int | None) -> dict:
         s = self.settings
-        self.n_runs += 1
-        if seed is None:
-            seed = self.seed + self.n_runs
         return dict(
             criterion=ProgramLoss(s.n_classes, s.loss, s.class_weight),
             lr=s.lr,
@@ -115,7 +107,7 @@ class SkorchSearchTrainer:
             optimizer__weight_decay=s.weight_decay,
         )
 
-    def train_graph(self, graph, epochs: int, seed: int | None = None) -> float:
+    def train_graph(self, graph, epochs: int, seed: int) -> float:
         """Bi-level training of ``graph`` in place, keeping its best epoch.
 
         Parameters
@@ -124,16 +116,15 @@ class SkorchSearchTrainer:
             The graph to train.
         epochs : int
             Bi-level epochs.
-        seed : int or None, default=None
-            Seed of the batch orders (and of torch, when given).
+        seed : int
+            Seed of torch and of the batch orders.
 
         Returns
         -------
         float
             The best architecture-split score (0 when none was finite).
         """
-        if seed is not None:
-            torch.manual_seed(seed)
+        torch.manual_seed(seed)
         net = BilevelNet(
             graph,
             arch_lr=self.settings.arch_lr,
@@ -145,14 +136,14 @@ class SkorchSearchTrainer:
         score = net.best_score
         return 0.0 if np.isnan(score) else score
 
-    def train_program(self, graph, seed: int | None = None) -> tuple[Any, float]:
+    def train_program(self, graph, seed: int) -> tuple[Any, float]:
         """Extract the discrete program of ``graph`` and train its weights.
 
         Parameters
         ----------
         graph : DerivationGraph
             A discrete graph.
-        seed : int or None, default=None
+        seed : int
             Seed of torch and of the batch order.
 
         Returns
@@ -162,8 +153,7 @@ class SkorchSearchTrainer:
         score : float
             Its best architecture-split score.
         """
-        if seed is not None:
-            torch.manual_seed(seed)
+        torch.manual_seed(seed)
         return self.fit_program(
             graph.extract(),
             self.train,
@@ -181,7 +171,7 @@ class SkorchSearchTrainer:
         *,
         patience: int | None = None,
         batch_size: int | None = None,
-        seed: int | None = None,
+        seed: int = 0,
     ) -> tuple[Any, float]:
         """Weight-only training of ``module``, keeping the best epoch on ``valid``.
 
@@ -198,7 +188,7 @@ class SkorchSearchTrainer:
             Early stopping after this many epochs without improvement.
         batch_size : int or None, default=None
             Minibatch size (default: the settings').
-        seed : int or None, default=None
+        seed : int, default=0
             Seed of the batch order.
 
         Returns
@@ -229,10 +219,6 @@ class SkorchSearchTrainer:
         Returns
         -------
         SkorchSearchTrainer
-            The new trainer (run counter carried over).
+            The new trainer.
         """
-        other = SkorchSearchTrainer(
-            self.train, self.arch, self.settings, seed=self.seed, clock=clock
-        )
-        other.n_runs = self.n_runs
-        return other
+        return SkorchSearchTrainer(self.train, self.arch, self.settings, clock=clock)
