@@ -43,7 +43,14 @@ class Program:
 
     # text -----------------------------------------------------------------
     def render(self) -> str:
-        """S-expression text, e.g. ``(map (multiply (affine_a) (affine_b)))``."""
+        """Render the program as s-expression text.
+
+        Returns
+        -------
+        str
+            E.g. ``(map (multiply (affine_a) (affine_b)))``; :meth:`parse` reads
+            it back.
+        """
         if not self.children:
             return f"({self.symbol})"
         return f"({self.symbol} {' '.join(c.render() for c in self.children)})"
@@ -52,9 +59,18 @@ class Program:
         return self.render()
 
     def pretty(self, dsl: DSL | None = None) -> str:
-        """Readable form using feature-group names when a DSL is given.
+        """Return a readable form, using feature-group names when a DSL is given.
 
-        ``map(multiply(affine[position](x), affine[distance](x)))``
+        Parameters
+        ----------
+        dsl : DSL, optional
+            The grammar of the program; without it every node shows as
+            ``name(args)`` and leaves as ``name(x)``.
+
+        Returns
+        -------
+        str
+            E.g. ``map(multiply(affine[position](x), affine[distance](x)))``.
         """
         args = [c.pretty(dsl) for c in self.children]
         if dsl is not None and self.symbol in dsl:
@@ -65,7 +81,24 @@ class Program:
 
     @classmethod
     def parse(cls, text: str) -> Program:
-        """Parse s-expression text (leaves may be written ``(name)`` or ``name``)."""
+        """Parse s-expression text (leaves may be written ``(name)`` or ``name``).
+
+        Parameters
+        ----------
+        text : str
+            The program, e.g. ``"(map (affine_speed))"``.
+
+        Returns
+        -------
+        Program
+            The parsed program; production names are not checked against a
+            DSL (see :func:`typecheck`).
+
+        Raises
+        ------
+        ProgramParseError
+            If the text is not a single well-formed s-expression.
+        """
         if not isinstance(text, str):
             raise ProgramParseError(
                 f"Program text must be a str, got {type(text).__name__}."
@@ -128,23 +161,66 @@ class Program:
     def walk(
         self, path: tuple[int, ...] = ()
     ) -> Iterator[tuple[tuple[int, ...], Program]]:
-        """Yield ``(path, subprogram)`` in pre-order."""
+        """Yield ``(path, subprogram)`` for every node, in pre-order.
+
+        Parameters
+        ----------
+        path : tuple of int, default=()
+            Path of this program inside the enclosing one; prefixes every
+            yielded path.
+
+        Yields
+        ------
+        path : tuple of int
+            Path of the node.
+        subprogram : Program
+            The node's subprogram.
+        """
         yield path, self
         for i, c in enumerate(self.children):
             yield from c.walk(path + (i,))
 
     def symbols(self) -> list[str]:
-        """Production names in pre-order."""
+        """Return the production names in pre-order.
+
+        Returns
+        -------
+        list of str
+            One name per node.
+        """
         return [p.symbol for _, p in self.walk()]
 
     def cost(self, dsl: DSL) -> float:
-        """Structural cost: the sum of the productions' costs."""
+        """Return the structural cost: the sum of the productions' costs.
+
+        Parameters
+        ----------
+        dsl : DSL
+            The grammar that defines the productions' costs.
+
+        Returns
+        -------
+        float
+            The cost.
+        """
         return sum(dsl[p.symbol].cost for _, p in self.walk())
 
 
 @dataclass(frozen=True)
 class TypedNode:
-    """A program node annotated with its production and hole type."""
+    """A program node annotated with its production and hole type.
+
+    Parameters
+    ----------
+    path : tuple of int
+        Path of the node from the root.
+    production : Production
+        The DSL production named by the node.
+    hole : FunctionType
+        The hole the node fills.
+    children : tuple of TypedNode
+        The typed arguments, in slot order.
+    """
 
     path: tuple[int, ...]
     production: object
@@ -154,6 +230,20 @@ class TypedNode:
 
 def typecheck(program: Program, dsl: DSL, hole: FunctionType) -> TypedNode:
     """Check ``program`` fills ``hole`` in ``dsl``; return the typed tree.
+
+    Parameters
+    ----------
+    program : Program
+        The program to check.
+    dsl : DSL
+        The grammar the program is written in.
+    hole : FunctionType
+        Root type, e.g. ``list[F] -> atom[O]``.
+
+    Returns
+    -------
+    TypedNode
+        The root of the typed tree.
 
     Raises
     ------

@@ -132,7 +132,7 @@ class Production:
     def child_types(
         self, hole: FunctionType, n_features: int
     ) -> tuple[FunctionType, ...] | None:
-        """Types of the argument slots when filling ``hole``, or None.
+        """Return the types of the argument slots when filling ``hole``, or None.
 
         Parameters
         ----------
@@ -185,7 +185,18 @@ class Production:
         raise AssertionError(k)  # pragma: no cover
 
     def display(self, args: list[str]) -> str:
-        """Readable form of an application of this production to ``args``."""
+        """Return the readable form of this production applied to ``args``.
+
+        Parameters
+        ----------
+        args : list of str
+            Readable forms of the arguments, one per slot.
+
+        Returns
+        -------
+        str
+            E.g. ``map(affine[speed](x))``; leaves ignore ``args``.
+        """
         if self.kind == "affine":
             group = self.params.get("group")
             return f"affine[{group}](x)" if group else "affine(x)"
@@ -218,25 +229,77 @@ def _rebuild_production(name, kind, arity, params, cost, description):
 
 
 def map_production(name: str = "map") -> Production:
-    """``map f xs``: apply an atom function to every frame."""
+    """Build ``map f xs``: apply an atom function to every frame.
+
+    Parameters
+    ----------
+    name : str, default="map"
+        Production name.
+
+    Returns
+    -------
+    Production
+        A production of kind ``"map"`` with one slot.
+    """
     return Production(name, "map", 1, {}, 1.0, "apply f to every frame")
 
 
 def map_prefixes_production(name: str = "map_prefixes") -> Production:
-    """``map_prefixes f xs``: apply a sequence function to every prefix (causal)."""
+    """Build ``map_prefixes f xs``: apply a sequence function to every prefix.
+
+    The output at frame ``t`` only reads frames up to ``t`` (causal).
+
+    Parameters
+    ----------
+    name : str, default="map_prefixes"
+        Production name.
+
+    Returns
+    -------
+    Production
+        A production of kind ``"map_prefixes"`` with one slot.
+    """
     return Production(name, "map_prefixes", 1, {}, 1.0, "apply f to every prefix")
 
 
 def fold_production(name: str = "fold") -> Production:
-    """``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``; returns the last."""
+    """Build ``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``.
+
+    The value of the fold is the last accumulator.
+
+    Parameters
+    ----------
+    name : str, default="fold"
+        Production name.
+
+    Returns
+    -------
+    Production
+        A production of kind ``"fold"`` with one slot.
+    """
     return Production(name, "fold", 1, {}, 1.0, "running accumulation")
 
 
 def window_production(name: str, left: int, right: int = 0) -> Production:
-    """Sliding-window average: ``f(mean(x[t-left : t+right+1]))`` at the last frame.
+    """Build a sliding-window average: ``f(mean(x[t-left : t+right+1]))``.
 
-    Windows never read padding or frames past the end of the (prefix) sequence,
-    so a centred window at the last frame covers only its past half.
+    The window is evaluated at the last frame. Windows never read padding or
+    frames past the end of the (prefix) sequence, so a centred window at the
+    last frame covers only its past half.
+
+    Parameters
+    ----------
+    name : str
+        Production name, e.g. ``"window5_avg"``.
+    left : int
+        Number of frames before ``t`` in the window, at least 0.
+    right : int, default=0
+        Number of frames after ``t`` in the window, at least 0.
+
+    Returns
+    -------
+    Production
+        A production of kind ``"window"`` with one slot.
     """
     for v, lab in ((left, "left"), (right, "right")):
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
@@ -252,7 +315,20 @@ def window_production(name: str, left: int, right: int = 0) -> Production:
 
 
 def ite_production(name: str = "ite", beta: float = 1.0) -> Production:
-    """Soft if-then-else: ``s(beta*c(x)) * f(x) + (1 - s(beta*c(x))) * g(x)``."""
+    """Build a soft if-then-else: ``s(beta*c(x)) * f(x) + (1 - s(beta*c(x))) * g(x)``.
+
+    Parameters
+    ----------
+    name : str, default="ite"
+        Production name.
+    beta : float, default=1.0
+        Positive temperature of the sigmoid ``s`` of the condition ``c``.
+
+    Returns
+    -------
+    Production
+        A production of kind ``"ite"`` with three slots (condition, then, else).
+    """
     if not isinstance(beta, int | float) or not math.isfinite(beta) or beta <= 0:
         raise GrammarError(
             f"ite temperature beta must be a positive number, got {beta!r}."
@@ -261,19 +337,57 @@ def ite_production(name: str = "ite", beta: float = 1.0) -> Production:
 
 
 def add_production(name: str = "add") -> Production:
-    """``f(x) + g(x)``."""
+    """Build the sum ``f(x) + g(x)`` of two atom functions.
+
+    Parameters
+    ----------
+    name : str, default="add"
+        Production name.
+
+    Returns
+    -------
+    Production
+        A production of kind ``"add"`` with two slots.
+    """
     return Production(name, "add", 2, {}, 1.0, "sum")
 
 
 def multiply_production(name: str = "multiply") -> Production:
-    """``f(x) * g(x)`` element-wise."""
+    """Build the element-wise product ``f(x) * g(x)`` of two atom functions.
+
+    Parameters
+    ----------
+    name : str, default="multiply"
+        Production name.
+
+    Returns
+    -------
+    Production
+        A production of kind ``"multiply"`` with two slots.
+    """
     return Production(name, "multiply", 2, {}, 1.0, "product")
 
 
 def affine_production(
     name: str, indices: list[int] | tuple[int, ...] | None, group: str | None = None
 ) -> Production:
-    """Affine leaf ``W x[indices] + b`` (``indices=None``: all features)."""
+    """Build an affine leaf ``W x[indices] + b``.
+
+    Parameters
+    ----------
+    name : str
+        Production name.
+    indices : list of int, tuple of int or None
+        Distinct, non-negative feature indices the leaf reads; None reads all
+        features.
+    group : str, optional
+        Name of the feature group, shown as ``affine[group](x)``.
+
+    Returns
+    -------
+    Production
+        A leaf production of kind ``"affine"``.
+    """
     if indices is not None:
         try:
             raw = list(indices)
@@ -310,7 +424,18 @@ def affine_production(
 
 
 def constant_production(name: str = "const") -> Production:
-    """A learned constant vector."""
+    """Build a leaf that returns a learned constant vector.
+
+    Parameters
+    ----------
+    name : str, default="const"
+        Production name.
+
+    Returns
+    -------
+    Production
+        A leaf production of kind ``"constant"``.
+    """
     return Production(name, "constant", 0, {}, 1.0, "learned constant")
 
 

@@ -16,7 +16,13 @@ __all__ = ["Atom", "Seq", "ValueType", "FunctionType", "parse_type"]
 
 @dataclass(frozen=True)
 class Atom:
-    """A real vector of ``size`` entries."""
+    """A real vector of ``size`` entries.
+
+    Parameters
+    ----------
+    size : int
+        Number of entries, at least 1.
+    """
 
     size: int
 
@@ -28,6 +34,7 @@ class Atom:
 
     @property
     def is_seq(self) -> bool:
+        """Whether this is a sequence type: always False for an atom."""
         return False
 
     def __str__(self) -> str:
@@ -36,7 +43,13 @@ class Atom:
 
 @dataclass(frozen=True)
 class Seq:
-    """A sequence of real vectors of ``size`` entries each."""
+    """A sequence of real vectors of ``size`` entries each.
+
+    Parameters
+    ----------
+    size : int
+        Number of entries of each vector, at least 1.
+    """
 
     size: int
 
@@ -48,6 +61,7 @@ class Seq:
 
     @property
     def is_seq(self) -> bool:
+        """Whether this is a sequence type: always True for a sequence."""
         return True
 
     def __str__(self) -> str:
@@ -59,7 +73,15 @@ ValueType = Atom | Seq
 
 @dataclass(frozen=True)
 class FunctionType:
-    """The type ``input -> output`` of a hole or of a production instance."""
+    """The type ``input -> output`` of a hole or of a production instance.
+
+    Parameters
+    ----------
+    input : Atom or Seq
+        Type of the value the function reads.
+    output : Atom or Seq
+        Type of the value the function returns.
+    """
 
     input: ValueType
     output: ValueType

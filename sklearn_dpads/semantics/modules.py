@@ -41,7 +41,21 @@ __all__ = [
 
 
 class ProductionModule(nn.Module):
-    """Base class: a production applied to argument callables."""
+    """Base class: a production applied to argument callables.
+
+    Every module is called as ``module(x, mask, ctx)`` (see the module
+    docstring); arguments are attached with :meth:`set_args`.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
 
     def __init__(self, production: Production, hole: FunctionType, child_types: tuple):
         super().__init__()
@@ -51,7 +65,13 @@ class ProductionModule(nn.Module):
         self.args = nn.ModuleList()
 
     def set_args(self, args: list[nn.Module]) -> None:
-        """Attach argument modules (compiled children, graph edges or fillers)."""
+        """Attach argument modules (compiled children, graph edges or fillers).
+
+        Parameters
+        ----------
+        args : list of torch.nn.Module
+            One module per argument slot.
+        """
         if len(args) != len(self.child_types):
             raise ValueError(
                 f"{self.production.name} takes {len(self.child_types)} argument(s), "
@@ -60,23 +80,123 @@ class ProductionModule(nn.Module):
         self.args = nn.ModuleList(args)
 
     def extra_repr(self) -> str:
+        """Return the production name and hole shown in the module's repr.
+
+        Returns
+        -------
+        str
+            ``"name: input -> output"``.
+        """
         return f"{self.production.name}: {self.hole}"
 
 
 class MapModule(ProductionModule):
+    """``map f xs``: apply the atom function ``f`` to every frame.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def forward(self, x, mask, ctx=None):
+        """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(B, T, k)``: ``f`` of every frame.
+        """
         B, T, d = x.shape
         flat = x.reshape(B * T, d)
         return self.args[0](flat, None, ctx).reshape(B, T, -1)
 
 
 class MapPrefixesModule(ProductionModule):
+    """``map_prefixes f xs``: apply the sequence function ``f`` to every prefix.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def forward(self, x, mask, ctx=None):
+        """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(B, T, k)``: ``f`` of every prefix ``x[:, :t+1]``.
+        """
         return self.args[0](x, mask, ctx)
 
 
 class FoldModule(ProductionModule):
+    """``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def forward(self, x, mask, ctx=None):
+        """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(B, T, k)``: the accumulator after every prefix (unchanged on padding).
+        """
         B, T, _ = x.shape
         k = self.hole.output.size
         a = x.new_zeros(B, k)
@@ -90,37 +210,205 @@ class FoldModule(ProductionModule):
 
 
 class WindowModule(ProductionModule):
+    """Sliding-window average: ``f`` of the mean of the last ``left + 1`` real frames.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def forward(self, x, mask, ctx=None):
+        """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(B, T, k)``: the value at the end of every prefix.
+        """
         B, T, d = x.shape
         m = prefix_window_mean(x, mask, int(self.production.params["left"]))
         return self.args[0](m.reshape(B * T, d), None, ctx).reshape(B, T, -1)
 
 
 class IteModule(ProductionModule):
+    """Soft if-then-else: ``s(beta*c(x)) * f(x) + (1 - s(beta*c(x))) * g(x)``.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def forward(self, x, mask, ctx=None):
+        """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            The blend of the two branches, shaped like their outputs.
+        """
         beta = float(self.production.params.get("beta", 1.0))
         g = torch.sigmoid(beta * self.args[0](x, mask, ctx))
         return g * self.args[1](x, mask, ctx) + (1.0 - g) * self.args[2](x, mask, ctx)
 
 
 class AddModule(ProductionModule):
+    """``f(x) + g(x)``.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def forward(self, x, mask, ctx=None):
+        """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            The sum of the two arguments' outputs.
+        """
         return self.args[0](x, mask, ctx) + self.args[1](x, mask, ctx)
 
 
 class MultiplyModule(ProductionModule):
+    """``f(x) * g(x)`` element-wise.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def forward(self, x, mask, ctx=None):
+        """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            The element-wise product of the two arguments' outputs.
+        """
         return self.args[0](x, mask, ctx) * self.args[1](x, mask, ctx)
 
 
 class ElementwiseModule(ProductionModule):
+    """A user element-wise function of the arguments' outputs.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def forward(self, x, mask, ctx=None):
+        """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``function(f_1(x), ..., f_arity(x))``.
+        """
         fn = self.production.params["function"]
         return fn(*[a(x, mask, ctx) for a in self.args])
 
 
 class AffineModule(ProductionModule):
-    """``W [x[indices]; x[n_features:]] + b`` (the tail exists only inside folds)."""
+    """``W [x[indices]; x[n_features:]] + b`` (the tail exists only inside folds).
+
+    Parameters
+    ----------
+    production : Production
+        An affine leaf production.
+    hole : FunctionType
+        The hole the leaf fills (atom to atom).
+    child_types : tuple of FunctionType
+        Empty: a leaf has no argument slots.
+    n_features : int
+        Number of input features of the program; input entries past it are the
+        accumulator of an enclosing fold.
+    """
 
     def __init__(self, production, hole, child_types, n_features: int):
         super().__init__(production, hole, child_types)
@@ -137,23 +425,80 @@ class AffineModule(ProductionModule):
         self.linear = nn.Linear(len(sel), hole.output.size)
 
     def forward(self, x, mask, ctx=None):
+        """Apply the affine function to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, k)``: ``W x[selected] + b``.
+        """
         if not self.full:
             x = x.index_select(-1, self.index)
         return self.linear(x)
 
 
 class ConstantModule(ProductionModule):
+    """A learned constant vector, broadcast to the input's leading dimensions.
+
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+    """
+
     def __init__(self, production, hole, child_types):
         super().__init__(production, hole, child_types)
         self.value = nn.Parameter(torch.rand(hole.output.size) * 0.1)
 
     def forward(self, x, mask, ctx=None):
+        """Return the constant for every row of ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``x.shape[:-1] + (k,)``, a copy of the constant in every row.
+        """
         shape = x.shape[:-1] + (self.value.shape[0],)
         return self.value.expand(shape).clone()
 
 
 class NeuralSeq(nn.Module):
-    """Neural filler for sequence-input holes: causal LSTM then a linear read-out."""
+    """Neural filler for sequence-input holes: causal LSTM then a linear read-out.
+
+    Parameters
+    ----------
+    hole : FunctionType
+        The hole to fill; its input is a sequence.
+    hidden : int
+        Width of the LSTM state.
+    """
 
     def __init__(self, hole: FunctionType, hidden: int):
         super().__init__()
@@ -162,12 +507,38 @@ class NeuralSeq(nn.Module):
         self.out = nn.Linear(hidden, hole.output.size)
 
     def forward(self, x, mask, ctx=None):
+        """Run the LSTM over ``x`` and read every step out.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(B, T, k)``: the read-out after every prefix.
+        """
         h, _ = self.lstm(x)
         return self.out(h)
 
 
 class NeuralAtom(nn.Module):
-    """Neural filler for atom holes: ``Linear -> ReLU -> Linear``."""
+    """Neural filler for atom holes: ``Linear -> ReLU -> Linear``.
+
+    Parameters
+    ----------
+    hole : FunctionType
+        The hole to fill; its input is an atom.
+    hidden : int
+        Width of the hidden layer.
+    """
 
     def __init__(self, hole: FunctionType, hidden: int):
         super().__init__()
@@ -179,6 +550,24 @@ class NeuralAtom(nn.Module):
         )
 
     def forward(self, x, mask, ctx=None):
+        """Apply the network to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, k)``.
+        """
         return self.net(x)
 
 
@@ -198,20 +587,70 @@ _KIND_TO_CLASS = {
 def build_production_module(
     production: Production, hole: FunctionType, child_types: tuple, n_features: int
 ) -> ProductionModule:
-    """Instantiate the module of ``production`` filling ``hole`` (arguments unset)."""
+    """Instantiate the module of ``production`` filling ``hole`` (arguments unset).
+
+    Parameters
+    ----------
+    production : Production
+        The production.
+    hole : FunctionType
+        The hole it fills.
+    child_types : tuple of FunctionType
+        Types of its argument slots.
+    n_features : int
+        Number of input features of the program (used by affine leaves).
+
+    Returns
+    -------
+    ProductionModule
+        The module; attach its arguments with
+        :meth:`~ProductionModule.set_args`.
+    """
     if production.kind == "affine":
         return AffineModule(production, hole, child_types, n_features)
     return _KIND_TO_CLASS[production.kind](production, hole, child_types)
 
 
 def hidden_width(depth: int, max_units: int = 16, min_units: int = 4) -> int:
-    """Width of a neural filler at ``depth``: ``max(max_units * 0.5**(depth-1), min_units)``."""
+    """Return the width of a neural filler at ``depth``.
+
+    Parameters
+    ----------
+    depth : int
+        Depth of the filled slot (1 at the root).
+    max_units : int, default=16
+        Width at depth 1.
+    min_units : int, default=4
+        Smallest width.
+
+    Returns
+    -------
+    int
+        ``max(int(max_units * 0.5**(depth-1)), min_units)``.
+    """
     return max(int(max_units * 0.5 ** max(depth - 1, 0)), min_units)
 
 
 def neural_filler(
     hole: FunctionType, depth: int, max_units: int = 16, min_units: int = 4
 ):
-    """LSTM filler for sequence-input holes, MLP for atom holes."""
+    """Build a neural filler: an LSTM for sequence-input holes, an MLP for atom holes.
+
+    Parameters
+    ----------
+    hole : FunctionType
+        The hole to fill.
+    depth : int
+        Depth of the filled slot; sets the width with :func:`hidden_width`.
+    max_units : int, default=16
+        Width at depth 1.
+    min_units : int, default=4
+        Smallest width.
+
+    Returns
+    -------
+    NeuralSeq or NeuralAtom
+        A freshly initialised filler.
+    """
     h = hidden_width(depth, max_units, min_units)
     return NeuralSeq(hole, h) if hole.input.is_seq else NeuralAtom(hole, h)

@@ -17,12 +17,38 @@ __all__ = ["lengths_to_mask", "prefix_window_mean", "last_step", "zero_padding"]
 
 
 def lengths_to_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
-    """Boolean ``(B, T)`` mask from sequence lengths."""
+    """Build a boolean ``(B, T)`` mask from sequence lengths.
+
+    Parameters
+    ----------
+    lengths : torch.Tensor
+        ``(B,)`` integer numbers of real frames.
+    T : int
+        Padded sequence length.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, T)`` boolean, True on the first ``lengths[b]`` frames of row ``b``.
+    """
     return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]
 
 
 def zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Set padded frames to zero (so they cannot produce NaN downstream)."""
+    """Set padded frames to zero (so they cannot produce NaN downstream).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, T, d)`` sequences.
+    mask : torch.Tensor
+        ``(B, T)`` boolean mask, True on real frames.
+
+    Returns
+    -------
+    torch.Tensor
+        A copy of ``x`` with zeros on the padding frames.
+    """
     return torch.where(mask.unsqueeze(-1), x, x.new_zeros(()))
 
 
@@ -31,6 +57,21 @@ def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.
 
     A centred window evaluated at the end of a prefix only covers frames up to
     that end, so only the left extent matters here.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, T, d)`` sequences.
+    mask : torch.Tensor
+        ``(B, T)`` boolean mask, True on real frames.
+    left : int
+        Number of frames before ``t`` in the window.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, T, d)``: the window means, over the real frames of each window
+        (zero where a window holds none).
     """
     m = mask.unsqueeze(-1).to(x.dtype)
     xm = torch.where(
@@ -44,6 +85,19 @@ def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.
 
 
 def last_step(y: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Pick ``y[b, lengths[b] - 1]`` from per-step outputs ``(B, T, k)``."""
+    """Pick ``y[b, lengths[b] - 1]`` from per-step outputs ``(B, T, k)``.
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        ``(B, T, k)`` per-step outputs.
+    lengths : torch.Tensor
+        ``(B,)`` numbers of real frames (a length of 0 picks frame 0).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, k)``: the output at each sequence's last real frame.
+    """
     idx = (lengths - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, y.shape[-1])
     return y.gather(1, idx).squeeze(1)

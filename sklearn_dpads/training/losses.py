@@ -12,7 +12,23 @@ __all__ = ["ProgramLoss", "flatten_valid"]
 def flatten_valid(
     logits: torch.Tensor, y: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pool per-frame outputs over real frames: ``(M, O)`` logits and ``(M,)`` labels."""
+    """Pool per-frame outputs over real frames.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(B, T, O)`` per-frame or ``(B, O)`` per-sequence logits.
+    y : torch.Tensor
+        ``(B, T)`` frame labels, -1 on padding, or ``(B,)`` sequence labels.
+
+    Returns
+    -------
+    logits : torch.Tensor
+        ``(M, O)`` logits of the ``M`` labelled frames (unchanged for
+        per-sequence logits).
+    y : torch.Tensor
+        ``(M,)`` their labels.
+    """
     if logits.dim() == 3:
         T = min(logits.shape[1], y.shape[1])
         logits = logits[:, :T].reshape(-1, logits.shape[-1])
@@ -49,6 +65,21 @@ class ProgramLoss(nn.Module):
         self.register_buffer("class_weight", w)
 
     def forward(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Compute the loss over the labelled frames or sequences.
+
+        Parameters
+        ----------
+        logits : torch.Tensor
+            ``(B, T, O)`` per-frame or ``(B, O)`` per-sequence logits; ``O`` is
+            1 for binary problems.
+        y : torch.Tensor
+            ``(B, T)`` frame labels (-1 on padding) or ``(B,)`` sequence labels.
+
+        Returns
+        -------
+        torch.Tensor
+            The scalar loss (zero when no frame is labelled).
+        """
         logits, y = flatten_valid(logits, y)
         if y.numel() == 0:
             return logits.sum() * 0.0
