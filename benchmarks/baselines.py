@@ -102,6 +102,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int, default=64
     clip : float, default=5.0
         Clipping of the scaled inputs.
+    patience : int or None, default=None
+        Early stopping: hold out 20% of the training data and stop when its
+        loss has not improved for this many epochs (the best epoch is kept).
+        None trains all ``max_epochs`` on all the data.
     device : str, default="cpu"
     random_state : int or None, default=None
         Seeds initialisation and batch order (the global torch generator is
@@ -115,9 +119,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         lr=1e-3,
         batch_size=64,
         clip=5.0,
+        patience=None,
         device="cpu",
         random_state=None,
     ):
+        self.patience = patience
         self.hidden_size = hidden_size
         self.max_epochs = max_epochs
         self.lr = lr
@@ -158,13 +164,27 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
                 iterator_train__shuffle=True,
-                train_split=None,
+                **self._early_stopping_kwargs(),
                 device=self.device,
                 verbose=0,
             )
             net.fit(Xs, y_enc)
         self.net_ = net
         return self
+
+    def _early_stopping_kwargs(self) -> dict:
+        if self.patience is None:
+            return {"train_split": None}
+        from skorch.callbacks import EarlyStopping
+        from skorch.dataset import ValidSplit
+        from skorch.utils import noop
+
+        return {
+            "train_split": ValidSplit(0.2, stratified=False, random_state=0),
+            "callbacks": [
+                EarlyStopping(patience=self.patience, load_best=True, sink=noop)
+            ],
+        }
 
     def predict_proba(self, X):
         check_is_fitted(self)

@@ -31,8 +31,8 @@ import matplotlib.pyplot as plt
 
 from sklearn_dpads import ProgramSynthesisClassifier
 from sklearn_dpads.datasets import make_planted_sequences
+from sklearn_dpads.inspection import feature_group_importance
 from sklearn_dpads.plotting import (
-    feature_group_importance,
     plot_feature_group_importance,
     plot_program,
     plot_search,
@@ -86,7 +86,8 @@ ax_search = plot_search(clf)
 # %%
 # Feature-group importance
 # ------------------------
-# The mean of ``|w_j * z_j|`` over frames, summed per feature group.
+# The mean of ``|w_j * z_j|`` over frames, summed per feature group, as
+# computed by :func:`sklearn_dpads.inspection.feature_group_importance`.
 print(feature_group_importance(clf, data.X))
 ax_imp = plot_feature_group_importance(clf, data.X)
 

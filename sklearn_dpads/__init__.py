@@ -3,13 +3,14 @@
 The main entry point is :class:`ProgramSynthesisClassifier`.
 """
 
-from sklearn_dpads._classifier import ExportedProgram, ProgramSynthesisClassifier
+from sklearn_dpads._classifier import ProgramSynthesisClassifier
 from sklearn_dpads.exceptions import (
     GrammarError,
     NoProgramFoundError,
     ProgramParseError,
     SearchTimeoutWarning,
 )
+from sklearn_dpads.export import ExportedProgram
 from sklearn_dpads.grammar import DSL, DSLBuilder, FunctionType, Production
 from sklearn_dpads.library import default_dsl, make_production
 from sklearn_dpads.preprocessing import SequenceStandardScaler

@@ -11,72 +11,29 @@ import copy
 import numbers
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_dpads._fit_plan import FitPlan, make_plan
 from sklearn_dpads.exceptions import SearchTimeoutWarning
+from sklearn_dpads.export import ExportedProgram, build_export
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.metrics import tune_logit_offset
 from sklearn_dpads.preprocessing import SequenceStandardScaler
-from sklearn_dpads.program import Program
 from sklearn_dpads.search import SearchClock, run_search
 from sklearn_dpads.search._progress import SearchReporter
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.nets import predict_logits, valid_binary_logits
 from sklearn_dpads.training.search_trainer import SkorchSearchTrainer
+from sklearn_dpads.utils._sklearn_compat import Interval, StrOptions, _fit_context
 from sklearn_dpads.utils._torch import check_device, seeded_torch, torch_threads
 from sklearn_dpads.utils.validation import check_X, check_y, is_ragged
 
 __all__ = ["ProgramSynthesisClassifier", "ExportedProgram"]
-
-
-@dataclass
-class ExportedProgram:
-    """A fitted program in shippable forms.
-
-    Attributes
-    ----------
-    program : Program
-        The discrete program (``str()`` gives its s-expression).
-    text : str
-        Readable form with feature-group names.
-    source : str
-        Standalone Python (standard library only) defining ``predict(X)``,
-        ``predict_proba(X)`` and ``decision_function(X)``.
-    expression : sympy expression
-        The program's logit(s) (computed on first access).
-    """
-
-    program: Program
-    text: str
-    source: str
-    _module: Any = field(repr=False, default=None)
-    _feature_names: Any = field(repr=False, default=None)
-    _expression: Any = field(repr=False, default=None)
-
-    @property
-    def expression(self):
-        if self._expression is None:
-            from sklearn_dpads.export.sympy import to_sympy
-
-            self._expression = to_sympy(self._module, feature_names=self._feature_names)
-        return self._expression
-
-    def save(self, path) -> None:
-        """Write :attr:`source` to ``path`` (a ``.py`` file importable anywhere)."""
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(self.source)
-
-    def __str__(self) -> str:
-        return self.text
 
 
 class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
@@ -154,7 +111,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         ``class_weight`` is a dict (explicit costs are then respected); a float
         in (0, 1) sets the probability threshold; None keeps 0.5.
     share_nodes : bool, default=True
-        dPads node sharing in the derivation graph.
+        Share nodes in the derivation graph (dPads node sharing).
     ite_beta : float, default=1.0
         Temperature of the soft if-then-else.
     max_search_samples : int or None, default=5000
@@ -432,14 +389,14 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     def _validate_data_and_labels(self, X, y):
         ragged = is_ragged(X)
         x, lengths, _ = check_X(self, X, y if not ragged else None, reset=True)
-        flat, grid, label_type = check_y(y, x, lengths, ragged=ragged)
-        classes = np.unique(flat)
+        labels = check_y(y, x, lengths, ragged=ragged)
+        classes, y_enc = labels.encode()
         if len(classes) < 2:
             raise ValueError(
                 "Classifier can't train when only one class is present: y has the "
                 f"single class {classes[0]!r}."
             )
-        return x, lengths, classes, _encode(grid, classes), label_type
+        return x, lengths, classes, y_enc, labels.label_type
 
     def _make_scaler(self) -> SequenceStandardScaler:
         scaled = self.normalize is not None
@@ -591,17 +548,14 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             )
         ragged = is_ragged(X)
         x, lengths, _ = check_X(self, X, reset=False)
-        _, grid, lt = check_y(y, x, lengths, ragged=ragged)
-        if lt != "frame":
+        labels = check_y(y, x, lengths, ragged=ragged)
+        if labels.label_type != "frame":
             raise ValueError(
                 "This model predicts per frame; y must be (n_samples, n_timesteps)."
             )
         pred = self.predict(X)
-        t_list, p_list = [], []
-        for i, L in enumerate(lengths):
-            t_list.extend(grid[i, :L])
-            p_list.extend(list(pred[i][:L]))
-        return accuracy_score(np.array(t_list), np.array(p_list))
+        pred_flat = np.concatenate([np.asarray(p)[:L] for p, L in zip(pred, lengths)])
+        return accuracy_score(labels.flat, pred_flat)
 
     # ---------------------------------------------------------------- export
     def export_program(self) -> ExportedProgram:
@@ -614,25 +568,15 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             ``predict``/``predict_proba``), ``.text``, ``.program``.
         """
         check_is_fitted(self)
-        from sklearn_dpads.export.python import to_python_source
-
         names = self.dsl_.feature_names
         if names is None and self.feature_names is not None:
             names = [str(n) for n in self.feature_names]
-        pre = {
-            "center": [float(v) for v in self.center_],
-            "scale": [float(v) for v in self.scale_],
-            "clip": None if self.clip is None else float(self.clip),
-        }
-        source = to_python_source(
+        return build_export(
             self.module_,
-            classes=list(self.classes_),
-            preprocessing=pre,
+            classes=self.classes_,
+            scaler=self.scaler_,
             feature_names=names,
-            logit_offset=float(self.logit_offset_),
-        )
-        return ExportedProgram(
-            self.program_, self.program_.pretty(self.dsl_), source, self.module_, names
+            logit_offset=self.logit_offset_,
         )
 
     def __str__(self) -> str:
@@ -657,15 +601,6 @@ def _scaled(scaler: SequenceStandardScaler, x: np.ndarray, lengths) -> np.ndarra
     valid = _valid_mask(x, lengths)
     z[valid] = scaler.transform(x[valid].astype(np.float64))
     return z
-
-
-def _encode(grid: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    lookup = {c.item() if hasattr(c, "item") else c: i for i, c in enumerate(classes)}
-    enc = np.full(grid.shape, -1, dtype=np.int64)
-    for pos, v in np.ndenumerate(grid):
-        if v is not None:
-            enc[pos] = lookup[v.item() if hasattr(v, "item") else v]
-    return enc
 
 
 def _sigmoid(z):

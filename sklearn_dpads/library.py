@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from sklearn_dpads.grammar.production import (
     multiply_production,
     window_production,
 )
+from sklearn_dpads.utils._names import safe_identifier
 
 __all__ = [
     "default_dsl",
@@ -34,20 +34,6 @@ __all__ = [
 ]
 
 
-def safe_identifier(text: str, used: set[str] | None = None) -> str:
-    """Turn any text into a lowercase Python identifier, unique within ``used``."""
-    s = re.sub(r"[^0-9A-Za-z_]+", "_", str(text)).strip("_").lower() or "group"
-    if s[0].isdigit():
-        s = "g" + s
-    if used is not None:
-        base, k = s, 2
-        while s in used:
-            s = f"{base}_{k}"
-            k += 1
-        used.add(s)
-    return s
-
-
 def resolve_feature_groups(
     n_features: int,
     feature_groups: Mapping[str, Sequence[int]] | None = None,
@@ -55,16 +41,41 @@ def resolve_feature_groups(
 ) -> dict[str, tuple[int, ...]]:
     """Validate ``feature_groups``; default to one group per feature.
 
+    Parameters
+    ----------
+    n_features : int
+        Features per frame.
+    feature_groups : dict of str to list of int, optional
+        Named groups of distinct feature indices in ``[0, n_features)``.
+    feature_names : list of str, optional
+        Names of the features; they name the default one-feature groups
+        (``x0``, ``x1``, ... without them).
+
+    Returns
+    -------
+    dict of str to tuple of int
+        The groups, in the given order.
+
     Raises
     ------
     ValueError
-        For empty groups, non-integer or out-of-range indices, or a
-        ``feature_names`` of the wrong length.
+        For empty groups, non-integer or out-of-range indices, group names
+        that are equal as strings (``1`` and ``"1"``), or a
+        ``feature_names`` of the wrong length or with a duplicate name.
     """
     if feature_names is not None and len(feature_names) != n_features:
         raise ValueError(
             f"feature_names has {len(feature_names)} names but X has {n_features} features."
         )
+    if feature_names is not None:
+        first: dict[str, int] = {}
+        for i, fname in enumerate(feature_names):
+            j = first.setdefault(str(fname), i)
+            if j != i:
+                raise ValueError(
+                    f"feature_names has the duplicate name {str(fname)!r} (features "
+                    f"{j} and {i}); feature names must be unique."
+                )
     if feature_groups is None:
         names = (
             list(feature_names)
@@ -82,7 +93,14 @@ def resolve_feature_groups(
             "feature_groups is empty; pass None for one group per feature."
         )
     out = {}
+    keys: dict[str, object] = {}
     for name, idx in feature_groups.items():
+        if str(name) in keys:
+            raise ValueError(
+                f"feature_groups has the keys {keys[str(name)]!r} and {name!r}, which "
+                f"both become the group name {str(name)!r}; use distinct names."
+            )
+        keys[str(name)] = name
         if isinstance(idx, int | str | bytes) or not hasattr(idx, "__iter__"):
             raise TypeError(
                 f"Feature group {name!r} must be a list of feature indices, got {idx!r}."
@@ -147,6 +165,7 @@ def default_dsl(
     Returns
     -------
     DSL
+        The grammar, validated.
     """
     groups = resolve_feature_groups(n_features, feature_groups, feature_names)
     prods = [

@@ -20,6 +20,26 @@ def flatten_frames(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
 
     Accepts ``(n,)`` or ``(n, T)`` arrays, or lists of per-sequence 1-D arrays
     (ragged); for ragged input the two must have the same lengths.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,) or (n, T), or list of 1-D arrays
+        True labels, one row (or one 1-D array) per sequence.
+    y_pred : array-like of shape (n,) or (n, T), or list of 1-D arrays
+        Predicted labels, in the same layout as ``y_true``.
+
+    Returns
+    -------
+    y_true : ndarray of shape (n_frames,)
+        The true labels of all frames, sequence after sequence.
+    y_pred : ndarray of shape (n_frames,)
+        The predicted labels, aligned with ``y_true``.
+
+    Raises
+    ------
+    ValueError
+        If the two have a different number of sequences, different sequence
+        lengths or different shapes.
     """
     if isinstance(y_true, list | tuple) and len(y_true) and np.ndim(y_true[0]) == 1:
         if len(y_true) != len(y_pred):
@@ -51,11 +71,14 @@ def frame_f1_score(y_true, y_pred, *, pos_label=1, average=None) -> float:
         Positive class of binary problems (if present; otherwise the larger
         label).
     average : str or None, default=None
-        sklearn ``average``; None picks ``"binary"`` or ``"macro"``.
+        The ``average`` of :func:`sklearn.metrics.f1_score`; None picks
+        ``"binary"`` for at most two labels (in ``y_true`` and ``y_pred``
+        together), else ``"macro"``.
 
     Returns
     -------
     float
+        The F1 score over the pooled frames (0 where undefined).
     """
     t, p = flatten_frames(y_true, y_pred)
     labels = np.unique(np.concatenate([t, p]))

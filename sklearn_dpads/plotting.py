@@ -8,20 +8,28 @@ function is called, not when this module is imported.
 The functions accept a fitted :class:`~sklearn_dpads.ProgramSynthesisClassifier`,
 a fitted :class:`~sklearn.pipeline.Pipeline` ending in one, or a fitted
 search object with a ``best_estimator_`` (such as
-:class:`~sklearn.model_selection.GridSearchCV`).
+:class:`~sklearn.model_selection.GridSearchCV`). The numbers they draw come
+from :mod:`sklearn_dpads.inspection` (``feature_group_importance`` is still
+importable from here).
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import NotFittedError
 
 from sklearn_dpads.grammar.dsl import DSL
+from sklearn_dpads.inspection import (
+    _feature_names,
+    _leaf_weights,
+    _search_points,
+    feature_group_importance,
+    unwrap_fitted,
+)
 from sklearn_dpads.program import Program
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,22 +48,24 @@ _COLOURS = {
     "combine": "#fce5cd",  # add, multiply, ite, user element-wise functions
     "leaf": "#d9ead3",  # affine leaves and constants
 }
-_ROLE_OF_KIND = {
-    "map": "sequence",
-    "map_prefixes": "sequence",
-    "fold": "sequence",
-    "window": "sequence",
-    "ite": "combine",
-    "add": "combine",
-    "multiply": "combine",
-    "elementwise": "combine",
-    "affine": "leaf",
-    "constant": "leaf",
+_ROLE_OF_KIND = {  # the role of every built-in production kind
+    **dict.fromkeys(("map", "map_prefixes", "fold", "window"), "sequence"),
+    **dict.fromkeys(("ite", "add", "multiply", "elementwise"), "combine"),
+    **dict.fromkeys(("affine", "constant"), "leaf"),
 }
 
 
 # --------------------------------------------------------------------------- helpers
-def _pyplot():
+def _get_ax(ax, figsize: tuple[float, float]):
+    """``ax`` itself (checked), or the Axes of a new figure of ``figsize``."""
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(
+                f"ax must be a matplotlib Axes or None, got {type(ax).__name__}."
+            )
+        return ax
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -63,67 +73,7 @@ def _pyplot():
             "sklearn_dpads.plotting needs matplotlib: pip install matplotlib "
             "(or pip install sklearn-dpads[plot])."
         ) from exc
-    return plt
-
-
-def _get_ax(ax, figsize: tuple[float, float]):
-    if ax is None:
-        plt = _pyplot()
-        _, ax = plt.subplots(figsize=figsize)
-        return ax
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise TypeError(
-            f"ax must be a matplotlib Axes or None, got {type(ax).__name__}."
-        )
-    return ax
-
-
-def _unwrap(estimator: Any, func: str) -> tuple[Any, Any]:
-    """The fitted classifier inside ``estimator`` and the transformer before it.
-
-    Returns ``(classifier, preprocessor)``; ``preprocessor`` is None unless
-    ``estimator`` is a pipeline, in which case it is the pipeline without its
-    last step.
-    """
-    from sklearn.pipeline import Pipeline
-
-    pre = None
-    if hasattr(estimator, "best_estimator_"):
-        estimator = estimator.best_estimator_
-    elif hasattr(estimator, "cv_results_") or (
-        hasattr(estimator, "estimator") and hasattr(estimator, "refit")
-    ):
-        raise NotFittedError(
-            f"{func} needs a fitted search object with a best_estimator_ (fit it "
-            "with refit=True first)."
-        )
-    if isinstance(estimator, Pipeline):
-        if len(estimator.steps) > 1:
-            pre = estimator[:-1]
-        estimator = estimator.steps[-1][1]
-    if not hasattr(estimator, "search_history_") and not hasattr(estimator, "dsl"):
-        raise TypeError(
-            f"{func} expects a fitted ProgramSynthesisClassifier (or a pipeline "
-            f"ending in one), got {type(estimator).__name__}."
-        )
-    if not hasattr(estimator, "program_"):
-        raise NotFittedError(
-            f"This {type(estimator).__name__} instance is not fitted yet; call "
-            f"'fit' before {func}."
-        )
-    return estimator, pre
-
-
-def _feature_names(estimator: Any, dsl: DSL | None) -> list[str]:
-    n = dsl.n_features if dsl is not None else int(estimator.n_features_in_)
-    if dsl is not None and dsl.feature_names is not None:
-        return list(dsl.feature_names)
-    names = getattr(estimator, "feature_names", None)
-    if names is not None and len(names) == n:
-        return [str(v) for v in names]
-    return [f"x{j}" for j in range(n)]
+    return plt.subplots(figsize=figsize)[1]
 
 
 def _role(symbol: str, dsl: DSL | None) -> str:
@@ -147,37 +97,21 @@ def _node_label(symbol: str, dsl: DSL | None) -> str:
     return symbol
 
 
-def _affine_columns(prod, n_features: int, width: int) -> list[int | None]:
-    """Feature index of every input column of an affine leaf (None: fold state)."""
-    idx = prod.params.get("indices")
-    cols: list[int | None] = list(range(n_features)) if idx is None else list(idx)
-    cols += [None] * (width - len(cols))
-    return cols[:width]
-
-
-def _leaf_weights(estimator: Any, path: tuple[int, ...]):
-    """``(W, b)`` of the affine leaf at ``path`` as numpy arrays, or None."""
-    module = getattr(estimator, "module_", None)
-    node = getattr(module, "node", None)
-    if node is None:
-        return None
-    try:
-        linear = node(path).linear
-    except (AttributeError, IndexError, TypeError):
-        return None
-    w = linear.weight.detach().cpu().double().numpy()
-    b = linear.bias.detach().cpu().double().numpy()
-    return w, b
-
-
-def _format_affine(w, b, names: list[str], max_terms: int = 3, width: int = 28) -> str:
+def _format_affine(
+    w, b, cols: list[int | None], names: list[str], max_terms: int = 3, width: int = 28
+) -> str:
     """``-3.16 a_1 -1.51 a_0 +0.12``: the largest weights, then the bias.
 
-    Terms are wrapped onto lines of at most ``width`` characters.
+    ``cols`` gives the feature of every column (None: a fold accumulator,
+    written ``acc``); terms are wrapped onto lines of at most ``width``
+    characters.
     """
     if w.shape[0] != 1:
         return f"({w.shape[0]} outputs)"
     w = w[0]
+    n_acc = sum(c is None for c in cols)
+    accs = iter(["acc"] if n_acc == 1 else [f"acc{k}" for k in range(n_acc)])
+    names = [next(accs) if c is None else names[c] for c in cols]
     order = np.argsort(-np.abs(w), kind="stable")
     terms = [f"{w[j]:+.2f} {names[j]}" for j in order[:max_terms]]
     if len(w) > max_terms:
@@ -284,7 +218,7 @@ def plot_program(
     elif isinstance(program_or_estimator, Program):
         program = program_or_estimator
     elif hasattr(program_or_estimator, "get_params"):
-        estimator, _ = _unwrap(program_or_estimator, "plot_program")
+        estimator, _ = unwrap_fitted(program_or_estimator, "plot_program")
         program = estimator.program_
         if dsl is None:
             dsl = estimator.dsl_
@@ -296,31 +230,17 @@ def plot_program(
     if dsl is not None and not isinstance(dsl, DSL):
         raise TypeError(f"dsl must be a DSL or None, got {type(dsl).__name__}.")
 
-    labels: dict[tuple[int, ...], str] = {}
+    # compute: the text of every box, the tree layout and the figure size
     names = _feature_names(estimator, dsl) if estimator is not None else []
+    labels: dict[tuple[int, ...], str] = {}
     for path, sub in program.walk():
-        label = _node_label(sub.symbol, dsl)
-        if (
-            show_weights
-            and estimator is not None
-            and dsl is not None
-            and sub.symbol in dsl
-            and dsl[sub.symbol].kind == "affine"
-        ):
-            wb = _leaf_weights(estimator, path)
-            if wb is not None:
-                cols = _affine_columns(dsl[sub.symbol], dsl.n_features, wb[0].shape[1])
-                acc = sum(c is None for c in cols)
-                col_names, k = [], 0
-                for c in cols:
-                    if c is None:
-                        col_names.append("acc" if acc == 1 else f"acc{k}")
-                        k += 1
-                    else:
-                        col_names.append(names[c])
-                label += "\n" + _format_affine(wb[0], wb[1], col_names)
-        labels[path] = label
-
+        labels[path] = _node_label(sub.symbol, dsl)
+        if show_weights and estimator is not None and dsl is not None:
+            prod = dsl[sub.symbol] if sub.symbol in dsl else None
+            if prod is not None and prod.kind == "affine":
+                leaf = _leaf_weights(estimator, path, dsl.n_features)
+                if leaf is not None:
+                    labels[path] += "\n" + _format_affine(*leaf, names)
     leaf_widths = {
         path: max(14.0, max(len(line) for line in labels[path].split("\n")) + 4.0)
         for path, sub in program.walk()
@@ -340,22 +260,11 @@ def plot_program(
             px, py = pos[path[:-1]]
             ax.plot([px, x], [py, y], color="0.35", linewidth=1.2, zorder=1)
     for path, sub in program.walk():
-        x, y = pos[path]
-        ax.text(
-            x,
-            y,
-            labels[path],
-            ha="center",
-            va="center",
-            fontsize=10 if "\n" not in labels[path] else 8.5,
-            family="monospace",
-            zorder=3,
-            bbox={
-                "boxstyle": "round,pad=0.4",
-                "facecolor": _COLOURS[_role(sub.symbol, dsl)],
-                "edgecolor": "0.3",
-            },
-        )
+        box = {"boxstyle": "round,pad=0.4", "edgecolor": "0.3"}
+        box["facecolor"] = _COLOURS[_role(sub.symbol, dsl)]
+        size = 10 if "\n" not in labels[path] else 8.5
+        text = ax.text(*pos[path], labels[path], ha="center", va="center", bbox=box)
+        text.set(fontsize=size, family="monospace", zorder=3)
     ax.set_xlim(0.0, total)
     ax.set_ylim(-(depth - 1) - 0.45, 0.45)
     ax.set_axis_off()
@@ -366,25 +275,6 @@ def plot_program(
 
 
 # ------------------------------------------------------------------------ plot_search
-def _history_rows(history: Sequence[Mapping]) -> list[Mapping]:
-    rows = []
-    for r in history:
-        if not isinstance(r, Mapping):
-            raise TypeError(
-                "A search history is a list of dicts (search_history_), got an "
-                f"element of type {type(r).__name__}."
-            )
-        if r.get("phase") not in ("greedy", "select"):
-            continue
-        score, cost = r.get("score"), r.get("cost")
-        if score is None or cost is None:
-            continue
-        if not (math.isfinite(float(score)) and math.isfinite(float(cost))):
-            continue
-        rows.append(r)
-    return rows
-
-
 def plot_search(
     estimator_or_history: Any,
     ax: Axes | None = None,
@@ -435,7 +325,7 @@ def plot_search(
     """
     estimator = None
     if hasattr(estimator_or_history, "get_params"):
-        estimator, _ = _unwrap(estimator_or_history, "plot_search")
+        estimator, _ = unwrap_fitted(estimator_or_history, "plot_search")
         history = estimator.search_history_
     elif isinstance(estimator_or_history, Iterable) and not isinstance(
         estimator_or_history, str | bytes | Mapping
@@ -449,24 +339,22 @@ def plot_search(
         )
     if not isinstance(jitter, int | float) or not math.isfinite(jitter) or jitter < 0:
         raise ValueError(f"jitter must be a finite number >= 0, got {jitter!r}.")
-    rows = _history_rows(history)
+    # compute: the scored candidates, the chosen one, the penalty, the jitter
+    rows, complete, partial, chosen, penalty = _search_points(
+        history,
+        program=getattr(estimator, "program_", None),
+        penalty=getattr(estimator, "penalty", None),
+    )
     if not rows:
         raise ValueError(
             "The search history has no scored candidate (no 'greedy' or 'select' "
             "row with a finite score and cost)."
         )
     dsl = estimator.dsl_ if estimator is not None else None
-    complete = [r for r in rows if r.get("complete")]
-    partial = [r for r in rows if not r.get("complete")]
-
-    if estimator is not None:
-        target = estimator.program_
-        chosen = next((r for r in complete if r.get("program") == target), None)
-    else:
-        chosen = min(complete, key=lambda r: float(r["objective"]), default=None)
-
     offsets = np.random.RandomState(0).uniform(-jitter, jitter, size=len(rows))
     shift = {id(r): float(o) for r, o in zip(rows, offsets, strict=True)}
+    costs = [float(r["cost"]) for r in rows]
+    scores = [float(r["score"]) for r in rows]
 
     def xy(group):
         x = np.array([float(r["cost"]) + shift[id(r)] for r in group])
@@ -477,18 +365,10 @@ def plot_search(
     if complete:
         x, y = xy(complete)
         ax.scatter(x, y, s=36, color="C0", label="complete program", zorder=3)
-        if annotate:
-            for r, xi, yi in zip(complete, x, y, strict=True):
-                if r.get("phase") == "greedy" and r is not chosen:
-                    ax.annotate(
-                        "greedy",
-                        (xi, yi),
-                        xytext=(0, 7),
-                        textcoords="offset points",
-                        ha="center",
-                        fontsize=8,
-                        color="0.3",
-                    )
+        for r, xi, yi in zip(complete, x, y, strict=True):
+            if annotate and r.get("phase") == "greedy" and r is not chosen:
+                note = {"textcoords": "offset points", "fontsize": 8, "color": "0.3"}
+                ax.annotate("greedy", (xi, yi), xytext=(0, 7), ha="center", **note)
     if partial:
         x, y = xy(partial)
         ax.scatter(
@@ -501,12 +381,10 @@ def plot_search(
             label="partial program (graph)",
             zorder=2,
         )
-    scores = [float(r["score"]) for r in rows]
     lo, hi = min(scores), max(scores)
     pad = max(0.05 * (hi - lo), 0.01)
     ax.set_ylim(lo - pad, hi + pad)
-    costs_all = [float(r["cost"]) for r in rows]
-    ax.set_xlim(min(costs_all) - 0.5, max(costs_all) + 0.5)
+    ax.set_xlim(min(costs) - 0.5, max(costs) + 0.5)
     if chosen is not None:
         cx, cy = float(chosen["cost"]) + shift[id(chosen)], float(chosen["score"])
         ax.scatter(
@@ -520,13 +398,7 @@ def plot_search(
             label="chosen program",
             zorder=4,
         )
-        penalty = getattr(estimator, "penalty", None)
-        if penalty is None and float(chosen["cost"]) > 0 and "objective" in chosen:
-            penalty = (
-                float(chosen["objective"]) - (1.0 - float(chosen["score"]))
-            ) / float(chosen["cost"])
         if penalty is not None and math.isfinite(penalty):
-            costs = [float(r["cost"]) for r in rows]
             xs = np.array([min(costs) - 0.5, max(costs) + 0.5])
             ax.autoscale(False)  # the line must not stretch the axes
             ax.plot(
@@ -569,104 +441,10 @@ def plot_search(
 
 
 # ------------------------------------------------------- plot_feature_group_importance
-def _scaled_frames(estimator: Any, pre: Any, X: Any) -> np.ndarray:
-    """Valid frames (or rows) of ``X`` scaled like the estimator's input."""
-    from sklearn_dpads.utils.validation import check_X
-
-    if pre is not None:
-        X = pre.transform(X)
-    x, lengths, _ = check_X(estimator, X, reset=False)
-    if x.ndim == 3:
-        valid = np.arange(x.shape[1])[None, :] < lengths[:, None]
-        x = x[valid]
-    z = (x.astype(np.float64) - estimator.center_) / estimator.scale_
-    clip = getattr(estimator, "clip", None)
-    if clip is not None:
-        z = np.clip(z, -clip, clip)
-    return z
-
-
-def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
-    """Contribution of every feature group to the affine leaves of the program.
-
-    For each affine leaf of the learned program with weights ``W`` (one row
-    per output), the importance of feature ``j`` is the mean over the frames
-    of ``X`` (rows for tabular data) of ``sum_o |W[o, j] * z_j|``, where
-    ``z = clip((x - center_) / scale_, -clip, clip)`` is the scaled input the
-    program sees. Features are summed into their feature group: the leaf's
-    own group for an ``affine_<group>`` leaf; for the leaf over all features,
-    the first group of the DSL that contains the feature (the feature's name
-    if none does). Groups used by several leaves add up.
-
-    This is a simple, model-specific measure: leaves under a window or a
-    ``fold`` see window averages and an accumulator rather than raw frames,
-    and the accumulator inputs of a ``fold`` leaf are left out.
-
-    Parameters
-    ----------
-    estimator : ProgramSynthesisClassifier
-        A fitted classifier, or a fitted pipeline ending in one (``X`` is
-        transformed by the earlier steps), or a fitted search object.
-    X : array-like
-        Input data in any layout accepted by ``fit``.
-
-    Returns
-    -------
-    importance : dict of str to float
-        Group name to importance, largest first; empty if the program has no
-        affine leaf.
-
-    Raises
-    ------
-    sklearn.exceptions.NotFittedError
-        If the estimator is not fitted.
-    ValueError
-        If ``X`` does not match the estimator's input.
-    """
-    estimator, pre = _unwrap(estimator, "feature_group_importance")
-    dsl: DSL = estimator.dsl_
-    names = _feature_names(estimator, dsl)
-    group_of: dict[int, str] = {}
-    for prod in dsl.productions:
-        idx = prod.params.get("indices") if prod.kind == "affine" else None
-        if idx is not None:
-            for j in idx:
-                group_of.setdefault(int(j), str(prod.params.get("group") or prod.name))
-    leaves = [
-        (path, dsl[sub.symbol])
-        for path, sub in estimator.program_.walk()
-        if sub.symbol in dsl and dsl[sub.symbol].kind == "affine"
-    ]
-    z = _scaled_frames(estimator, pre, X)
-    if z.shape[0] == 0:
-        raise ValueError("X has no frames.")
-    mean_abs_z = np.abs(z).mean(axis=0)  # |w z| averaged = |w| * mean |z|
-    totals: dict[str, float] = {}
-    for path, prod in leaves:
-        wb = _leaf_weights(estimator, path)
-        if wb is None:
-            raise TypeError(
-                "The estimator's module_ does not expose the program's leaves "
-                "(module_.node(path)); cannot compute importances."
-            )
-        w = wb[0]
-        cols = _affine_columns(prod, dsl.n_features, w.shape[1])
-        for k, j in enumerate(cols):
-            if j is None:  # fold accumulator, not a feature
-                continue
-            if prod.params.get("indices") is not None:
-                g = str(prod.params.get("group") or prod.name)
-            else:
-                g = group_of.get(j, names[j])
-            val = float(np.abs(w[:, k]).sum() * mean_abs_z[j])
-            totals[g] = totals.get(g, 0.0) + val
-    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
-
-
 def plot_feature_group_importance(
     estimator: Any, X: Any, ax: Axes | None = None
 ) -> Axes:
-    """Bar chart of :func:`feature_group_importance`.
+    """Bar chart of :func:`~sklearn_dpads.inspection.feature_group_importance`.
 
     Parameters
     ----------
@@ -695,7 +473,7 @@ def plot_feature_group_importance(
     """
     imp = feature_group_importance(estimator, X)
     ax = _get_ax(ax, (6.0, max(2.2, 0.45 * len(imp) + 1.2)))
-    est, _ = _unwrap(estimator, "plot_feature_group_importance")
+    est, _ = unwrap_fitted(estimator, "plot_feature_group_importance")
     if imp:
         groups = list(imp)[::-1]
         bars = ax.barh(groups, [imp[g] for g in groups], color="C2")

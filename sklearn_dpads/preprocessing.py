@@ -24,6 +24,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from sklearn_dpads.utils.validation import sequence_shapes, trailing_padding
+
 __all__ = ["SequenceStandardScaler"]
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -37,50 +39,43 @@ def _ndim(X) -> int:
     return np.asarray(X).ndim
 
 
-def _is_sequence_list(X) -> bool:
-    """Return True when ``X`` is a non-empty list/tuple of 2-D sequences."""
-    if not isinstance(X, (list, tuple)) or len(X) == 0:
-        return False
-    try:
-        return _ndim(X[0]) == 2
-    except ValueError:  # inhomogeneous nested lists
-        return False
-
-
-def _check_frames(X: np.ndarray, input_name: str) -> None:
-    """Check a float array of shape ``(..., n_timesteps, n_features)``.
-
-    Infinite values are rejected. NaN values are only accepted as padding,
-    i.e. as whole frames (all features NaN) at the end of a sequence.
-    """
-    if np.isfinite(X).all():
-        return
+def _check_infinite(X: np.ndarray, input_name: str) -> None:
     if np.isinf(X).any():
         raise ValueError(
             f"Input {input_name} contains infinity or a value too large for "
             "dtype('float64')."
         )
-    nan = np.isnan(X)
-    padding = nan.all(axis=-1)
-    if (nan.any(axis=-1) & ~padding).any():
-        raise ValueError(
-            f"Input {input_name} contains NaN inside a frame. NaN is only allowed "
-            "as padding: whole frames (all features NaN) at the end of a sequence."
-        )
-    if (padding[..., :-1] & ~padding[..., 1:]).any():
-        raise ValueError(
-            f"Input {input_name} contains NaN padding frames that are followed by "
-            "valid frames; NaN padding frames must be trailing."
-        )
 
 
-def _valid_frames(X: np.ndarray) -> np.ndarray:
-    """Return the non-padding frames of a 3-D array as a 2-D array."""
-    n_features = X.shape[-1]
-    valid = ~np.isnan(X).all(axis=-1)
-    if valid.all():
-        return X.reshape(-1, n_features)
-    return X[valid]
+def _real_frames(X: np.ndarray) -> np.ndarray:
+    """Return the non-padding frames of a 2-D or 3-D (validated) array as 2-D."""
+    padding = trailing_padding(X)
+    if not padding.any():
+        return X.reshape(-1, X.shape[-1])
+    return X[~padding]
+
+
+def _power_of_two_units(frames: np.ndarray) -> np.ndarray:
+    """Per-feature powers of two ``u`` with ``abs(frames) / u < 2``.
+
+    Dividing by a power of two is exact (barring underflow), so statistics of
+    ``frames / u`` times ``u`` equal those of ``frames`` bit for bit, but they
+    cannot overflow for huge finite values.
+    """
+    maxabs = np.max(np.abs(frames), axis=0)
+    _, exponent = np.frexp(maxabs)
+    units = np.ldexp(1.0, exponent.astype(np.int64) - 1)
+    return np.where(maxabs > 0, units, 1.0)
+
+
+def _overflow_safe(func, alternative, A: np.ndarray) -> np.ndarray:
+    """``func(A)``, or ``alternative(A)`` where ``func`` overflowed."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = func(A)
+        inf = np.isinf(out)
+        if inf.any():
+            out[inf] = alternative(A)[inf]
+    return out
 
 
 class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -99,7 +94,11 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     trailing frames whose features are all NaN are treated as padding: they are
     ignored when fitting and stay NaN in the output.  Any other NaN, and any
     infinite value, raises a ``ValueError``.  In 2-D input each row is a sample,
-    so NaN is not allowed at all.  The input is never modified.
+    so NaN is not allowed at all.  The input is never modified.  The statistics
+    are computed without overflow, so huge finite values (up to the float64
+    limit) get a finite center and scale; where one is still not finite (a
+    quantile range wider than the float64 range), :meth:`fit` raises a
+    ``ValueError`` naming the feature.
 
     Parameters
     ----------
@@ -185,16 +184,9 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
                 "Found empty input X: at least one sample is required "
                 "(X has 0 samples)."
             )
-        if _is_sequence_list(X):
+        if sequence_shapes(X) is not None:  # names a sequence that is not 2-D
             sequences = []
             for i, seq in enumerate(X):
-                ndim = _ndim(seq)
-                if ndim != 2:
-                    raise ValueError(
-                        "When X is a list of sequences, every sequence must be 2-D "
-                        f"(n_timesteps, n_features); sequence {i} has {ndim} "
-                        "dimension(s)."
-                    )
                 seq = check_array(
                     seq,
                     dtype=_FLOAT_DTYPES,
@@ -208,7 +200,8 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
                         f"sequence {i} has {seq.shape[1]} features, but sequence 0 "
                         f"has {sequences[0].shape[1]}."
                     )
-                _check_frames(seq, "X")
+                _check_infinite(seq, "X")
+                trailing_padding(seq, sequence=i)
                 sequences.append(seq)
             self._check_n_features_nd(sequences[0].shape[1], reset=reset)
             return sequences
@@ -248,7 +241,8 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
                 f"Found array with 0 feature(s) (shape={X.shape}) while a minimum "
                 "of 1 is required."
             )
-        _check_frames(X, "X")
+        _check_infinite(X, "X")
+        trailing_padding(X)
         self._check_n_features_nd(X.shape[2], reset=reset)
         return X
 
@@ -301,9 +295,9 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         q_min, q_max = self._check_quantile_range()
         data = self._validate_X(X, reset=True)
         if isinstance(data, list):
-            frames = np.concatenate([_valid_frames(seq) for seq in data], axis=0)
+            frames = np.concatenate([_real_frames(seq) for seq in data], axis=0)
         elif data.ndim == 3:
-            frames = _valid_frames(data)
+            frames = _real_frames(data)
         else:
             frames = data
         if frames.shape[0] == 0:
@@ -312,12 +306,16 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
                 "required to fit SequenceStandardScaler."
             )
 
+        # statistics of frames / units, times units: exact, and no overflow
+        frames = np.asarray(frames, dtype=np.float64)
+        units = _power_of_two_units(frames)
+        scaled = frames / units
         n_features = frames.shape[1]
         center = np.zeros(n_features, dtype=np.float64)
         scale = np.ones(n_features, dtype=np.float64)
         if self.robust:
             if self.with_centering or self.with_scaling:
-                q = np.percentile(frames, [q_min, 50.0, q_max], axis=0)
+                q = np.percentile(scaled, [q_min, 50.0, q_max], axis=0)
                 q = np.asarray(q, dtype=np.float64)
                 if self.with_centering:
                     center = q[1]
@@ -325,17 +323,27 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
                     # a quantile range of 0 on a non-constant feature (more than
                     # half the values equal): fall back to the standard deviation
                     scale = q[2] - q[0]
-                    scale = np.where(
-                        scale > 0, scale, frames.std(axis=0, dtype=np.float64)
-                    )
+                    scale = np.where(scale > 0, scale, scaled.std(axis=0))
         else:
             if self.with_centering:
-                center = frames.mean(axis=0, dtype=np.float64)
+                center = scaled.mean(axis=0)
             if self.with_scaling:
-                scale = frames.std(axis=0, dtype=np.float64)
+                scale = scaled.std(axis=0)
+        with np.errstate(over="ignore"):
+            center = center * units  # zeros without centering
+            if self.with_scaling:
+                scale = scale * units
         if self.with_scaling:
-            constant = np.ptp(frames, axis=0) == 0
+            constant = frames.max(axis=0) == frames.min(axis=0)
             scale = np.where(constant | (scale == 0), 1.0, scale)
+        for name, stat in (("center", center), ("scale", scale)):
+            bad = np.flatnonzero(~np.isfinite(stat))
+            if bad.size:
+                raise ValueError(
+                    f"The {name} of feature {int(bad[0])} of X is not finite in "
+                    "float64: its values are too large (close to "
+                    f"{np.finfo(np.float64).max:.4g}). Rescale that feature."
+                )
         self.center_ = center
         self.scale_ = scale
         return self
@@ -365,7 +373,13 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         data = self._validate_X(X, reset=False)
 
         def forward(A: np.ndarray) -> np.ndarray:
-            out = (A - self.center_.astype(A.dtype)) / self.scale_.astype(A.dtype)
+            center = self.center_.astype(A.dtype)
+            scale = self.scale_.astype(A.dtype)
+            out = _overflow_safe(
+                lambda A: (A - center) / scale,
+                lambda A: A / scale - center / scale,
+                A,
+            )
             if self.clip is not None:
                 np.clip(out, -self.clip, self.clip, out=out)
             return out
@@ -392,7 +406,11 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         data = self._validate_X(X, reset=False)
 
         def backward(A: np.ndarray) -> np.ndarray:
-            return A * self.scale_.astype(A.dtype) + self.center_.astype(A.dtype)
+            center = self.center_.astype(A.dtype)
+            scale = self.scale_.astype(A.dtype)
+            return _overflow_safe(
+                lambda A: A * scale + center, lambda A: (A + center / scale) * scale, A
+            )
 
         return self._apply(data, backward)
 

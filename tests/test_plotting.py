@@ -18,8 +18,8 @@ from sklearn_dpads import (  # noqa: E402
     default_dsl,
 )
 from sklearn_dpads.datasets import make_planted_sequences  # noqa: E402
+from sklearn_dpads.inspection import feature_group_importance  # noqa: E402
 from sklearn_dpads.plotting import (  # noqa: E402
-    feature_group_importance,
     plot_feature_group_importance,
     plot_program,
     plot_search,
@@ -203,6 +203,19 @@ def test_plot_search_partial_points_are_lighter():
     assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(0.01)
 
 
+def test_plot_search_uses_the_recorded_penalty(fitted):
+    # rows record the penalty of their objective: the line uses it, not the
+    # estimator's parameter nor an inference from the objective
+    history = [dict(r) for r in fitted.search_history_]
+    for r in history:
+        r["penalty"] = 0.25
+    ax = plot_search(history)
+    (line,) = ax.lines
+    x, y = line.get_data()
+    assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(0.25)
+    assert "penalty=0.25" in line.get_label()
+
+
 def test_plot_search_errors():
     with pytest.raises(NotFittedError, match="not fitted"):
         plot_search(ProgramSynthesisClassifier())
@@ -218,35 +231,8 @@ def test_plot_search_errors():
         plot_search([], jitter=-1)
 
 
-# --------------------------------------------------- feature-group importance
-def _expected_importance(clf, frames):
-    z = np.clip((frames - clf.center_) / clf.scale_, -clf.clip, clf.clip)
-    out = {}
-    for path, sub in clf.program_.walk():
-        prod = clf.dsl_[sub.symbol]
-        if prod.kind != "affine":
-            continue
-        w = clf.module_.node(path).linear.weight.detach().numpy()
-        idx = prod.params["indices"] or range(clf.n_features_in_)
-        for k, j in enumerate(idx):
-            g = prod.params["group"] or clf.feature_names[j]
-            out[g] = out.get(g, 0.0) + np.mean(np.abs(w[0, k] * z[:, j]))
-    return out
-
-
-def test_feature_group_importance_values(fitted, data):
-    imp = feature_group_importance(fitted, data.X)
-    frames = data.X.reshape(-1, data.X.shape[-1]).astype(np.float64)
-    expected = _expected_importance(fitted, frames)
-    assert imp.keys() == expected.keys()
-    for g in imp:
-        assert imp[g] == pytest.approx(expected[g])
-    assert list(imp.values()) == sorted(imp.values(), reverse=True)
-    # ragged input (a list of sequences) gives the same numbers
-    ragged = feature_group_importance(fitted, list(data.X))
-    assert ragged == pytest.approx(imp)
-
-
+# ------------------------------------------ feature-group importance (see also
+# tests/test_inspection.py, which checks the numbers)
 def test_plot_feature_group_importance_bars(fitted, data):
     ax = plot_feature_group_importance(fitted, data.X)
     imp = feature_group_importance(fitted, data.X)
@@ -269,8 +255,6 @@ def test_importance_full_affine_is_split_into_groups(fitted, data):
     clf.program_ = Program.parse("(map (affine))")
     hole = FunctionType(Seq(4), Seq(1))
     clf.module_ = compile_program(clf.program_, clf.dsl_, hole).double()
-    imp = feature_group_importance(clf, data.X)
-    assert set(imp) == set(data.feature_groups)
     ax = plot_feature_group_importance(clf, data.X)
     assert len(ax.patches) == len(data.feature_groups)
 
@@ -286,7 +270,6 @@ def test_importance_no_affine_leaf(fitted, data):
     clf.module_ = compile_program(
         clf.program_, clf.dsl_, FunctionType(Seq(4), Seq(1))
     ).double()
-    assert feature_group_importance(clf, data.X) == {}
     ax = plot_feature_group_importance(clf, data.X)
     assert len(ax.patches) == 0
     assert "no affine leaf" in ax.texts[0].get_text()
@@ -295,9 +278,8 @@ def test_importance_no_affine_leaf(fitted, data):
 def test_importance_pipeline_and_tabular(fitted, data, fitted_tabular):
     scaler = SequenceStandardScaler().fit(data.X)
     pipe = Pipeline([("scale", scaler), ("clf", fitted)])
-    got = feature_group_importance(pipe, data.X)
-    direct = feature_group_importance(fitted, scaler.transform(data.X))
-    assert got == pytest.approx(direct)
+    ax = plot_feature_group_importance(pipe, data.X)
+    assert len(ax.patches) == len(feature_group_importance(pipe, data.X))
     assert len(plot_program(pipe).texts) == fitted.program_.size
 
     clf, X = fitted_tabular
@@ -314,7 +296,7 @@ def test_importance_errors(fitted, data):
     with pytest.raises(ValueError, match="features"):
         plot_feature_group_importance(fitted, data.X[:, :, :3])
     with pytest.raises(ValueError, match="tabular|2D"):
-        feature_group_importance(fitted, data.X[:, 0, :])
+        plot_feature_group_importance(fitted, data.X[:, 0, :])
 
 
 def test_search_objects_need_best_estimator(fitted):

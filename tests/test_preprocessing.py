@@ -345,3 +345,74 @@ def test_invalid_quantile_range_raises(X3d, quantile_range):
 def test_invalid_parameters_raise(X3d, params, match):
     with pytest.raises(ValueError, match=match):
         SequenceStandardScaler(**params).fit(X3d)
+
+
+# ----------------------------------------------------------- huge values
+
+
+@pytest.mark.parametrize("robust", [False, True])
+@pytest.mark.parametrize("layout", ["3d", "list", "2d"])
+def test_huge_finite_values_give_finite_scale_and_round_trip(X3d, robust, layout):
+    X = X3d.copy()
+    X[..., 1] *= 1e300  # mean and std of these overflow float64 when computed naively
+    data = {"3d": X, "list": list(X), "2d": X.reshape(-1, 3)}[layout]
+    scaler = SequenceStandardScaler(robust=robust).fit(data)
+    assert np.isfinite(scaler.center_).all() and np.isfinite(scaler.scale_).all()
+    ref = SequenceStandardScaler(robust=robust).fit(X3d)
+    assert_allclose(scaler.center_[1], ref.center_[1] * 1e300, rtol=1e-12)
+    assert_allclose(scaler.scale_[1], ref.scale_[1] * 1e300, rtol=1e-12)
+    Xt = scaler.transform(data)
+    back = scaler.inverse_transform(Xt)
+    if layout == "list":
+        Xt, back = np.stack(Xt), np.stack(back)
+    assert_allclose(Xt.reshape(-1, 3), ref.transform(X3d).reshape(-1, 3), rtol=1e-9)
+    assert np.isfinite(back).all()
+    assert_allclose(back.reshape(-1, 3), X.reshape(-1, 3), rtol=1e-12)
+
+
+def test_statistics_bit_identical_to_naive_on_ordinary_data(X3d):
+    # the overflow-safe statistics are exact rescalings by powers of two
+    X = _padded(X3d * 37.25 + 3.0, [6, 3, 1, 6, 5, 2, 4])
+    frames = X[~np.isnan(X).all(axis=-1)]
+    scaler = SequenceStandardScaler().fit(X)
+    assert_array_equal(scaler.center_, frames.mean(axis=0))
+    assert_array_equal(scaler.scale_, frames.std(axis=0))
+
+
+def test_extreme_values_transform_without_overflow():
+    X = np.array([[-1.7e308], [1.7e308], [1.7e308], [-1.0e308]])
+    scaler = SequenceStandardScaler().fit(X)
+    Xt = scaler.transform(X)  # X - center overflows; the scaler divides first
+    assert np.isfinite(Xt).all()
+    assert_allclose(scaler.inverse_transform(Xt), X, rtol=1e-12)
+
+
+def test_non_finite_statistic_names_the_feature():
+    X = np.zeros((4, 3))
+    X[:, 2] = [-1.7e308, 1.7e308, 1.7e308, -1.7e308]  # quantile range 3.4e308
+    scaler = SequenceStandardScaler(robust=True, quantile_range=(0.0, 100.0))
+    with pytest.raises(
+        ValueError, match=r"The scale of feature 2 of X is not finite in float64"
+    ):
+        scaler.fit(X)
+
+
+def test_ragged_element_shape_is_named():
+    seqs = [np.ones((3, 2)), np.ones((2, 3, 2))]
+    with pytest.raises(
+        ValueError, match=r"sequence 1 has 3 dimension\(s\) \(shape \(2, 3, 2\)\)"
+    ):
+        SequenceStandardScaler().fit(seqs)
+    with pytest.raises(
+        ValueError, match=r"sequence 0 has 1 dimension\(s\) \(shape \(2,\)\)"
+    ):
+        SequenceStandardScaler().fit([np.ones(2), np.ones((3, 2))])
+
+
+def test_padding_errors_name_sequence_and_frame(X3d):
+    X = X3d.copy()
+    X[4, 2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"NaN inside a frame \(sequence 4, frame 2\)"):
+        SequenceStandardScaler().fit(X)
+    with pytest.raises(ValueError, match=r"NaN inside a frame \(sequence 4, frame 2\)"):
+        SequenceStandardScaler().fit(list(X))

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 import sympy
 from sympy.core.function import Application
 
-from sklearn_dpads.library import safe_identifier
 from sklearn_dpads.program import TypedNode, typecheck
 from sklearn_dpads.semantics.compile import ProgramModule
+from sklearn_dpads.utils._names import safe_identifier
 
 __all__ = [
     "sigmoid",
@@ -50,12 +50,29 @@ class sigmoid(sympy.Function):  # noqa: N801 - named like the math function
 
     It stays unevaluated on symbolic arguments, evaluates on floats, and
     rewrites with ``expr.rewrite(sympy.exp)``.
+
+    Parameters
+    ----------
+    x : sympy expression
+        The argument.
     """
 
     nargs = 1
 
     @classmethod
     def eval(cls, x):
+        """Return the value at 0 and at floats, else None (stay unevaluated).
+
+        Parameters
+        ----------
+        x : sympy expression
+            The argument.
+
+        Returns
+        -------
+        sympy expression or None
+            ``1/2`` at 0, ``1 / (1 + exp(-x))`` at a float, else None.
+        """
         if x.is_zero:
             return sympy.Rational(1, 2)
         if x.is_Float:
@@ -63,6 +80,18 @@ class sigmoid(sympy.Function):  # noqa: N801 - named like the math function
         return None
 
     def fdiff(self, argindex=1):
+        """Return the derivative ``sigmoid(x) * (1 - sigmoid(x))``.
+
+        Parameters
+        ----------
+        argindex : int, default=1
+            The argument to differentiate by (there is only one).
+
+        Returns
+        -------
+        sympy expression
+            The derivative.
+        """
         s = sigmoid(self.args[0])
         return s * (1 - s)
 
@@ -82,7 +111,7 @@ class sigmoid(sympy.Function):  # noqa: N801 - named like the math function
 def feature_symbols(
     n_features: int, feature_names: Sequence[str] | None = None
 ) -> list[sympy.Symbol]:
-    """The real symbols standing for the input features.
+    """Return the real symbols standing for the input features.
 
     Parameters
     ----------
@@ -95,6 +124,7 @@ def feature_symbols(
     Returns
     -------
     list of sympy.Symbol
+        One real symbol per feature.
     """
     if feature_names is None:
         return [sympy.Symbol(f"x{i}", real=True) for i in range(n_features)]
@@ -119,18 +149,23 @@ def feature_symbols(
 
 
 def accumulator_symbols(k: int) -> list[sympy.Symbol]:
-    """The symbols ``acc0 .. acc{k-1}`` of a fold's accumulator."""
+    """Return the symbols ``acc0 .. acc{k-1}`` of a fold's accumulator.
+
+    Parameters
+    ----------
+    k : int
+        The accumulator's size.
+
+    Returns
+    -------
+    list of sympy.Symbol
+        The real symbols ``acc0``, ``acc1``, ...
+    """
     return [sympy.Symbol(f"acc{i}", real=True) for i in range(k)]
 
 
 def _camel(name: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in name.split("_") if p) or "F"
-
-
-def _floats(tensor) -> list[float]:
-    import torch
-
-    return tensor.detach().to(device="cpu", dtype=torch.float64).reshape(-1).tolist()
 
 
 def _beta(value: float) -> sympy.Expr:
@@ -153,7 +188,7 @@ class _Builder:
         if kind == "affine":
             return self._affine(node, inputs)
         if kind == "constant":
-            return [sympy.Float(v) for v in _floats(self.module.node(node.path).value)]
+            return [sympy.Float(v) for v in self.module.leaf(node.path).value]
         if kind == "add":
             a, b = (self.build(c, inputs) for c in args)
             return [u + v for u, v in zip(a, b)]
@@ -166,7 +201,7 @@ class _Builder:
             return [sympy.sympify(fn(*[v[j] for v in vals])) for j in range(k)]
         if kind == "ite":
             c, f, g = (self.build(a, inputs) for a in args)
-            s = sigmoid(_beta(prod.params.get("beta", 1.0)) * c[0])
+            s = sigmoid(_beta(self.module.leaf(node.path).beta) * c[0])
             return [s * u + (1 - s) * v for u, v in zip(f, g)]
         wrap = sympy.Function(_camel(prod.name))
         if kind in ("map", "window"):
@@ -183,24 +218,11 @@ class _Builder:
         raise TypeError(f"Cannot export production kind {kind!r} to sympy.")
 
     def _affine(self, node: TypedNode, inputs: list[sympy.Symbol]) -> list[sympy.Expr]:
-        mod = self.module.node(node.path)
-        linear = getattr(mod, "linear", None)
-        if linear is None:
-            raise TypeError(f"Node {node.path} is not an affine module.")
-        d = node.hole.input.size
-        sel = (
-            list(range(d))
-            if getattr(mod, "full", False)
-            else [int(i) for i in mod.index.tolist()]
-        )
-        w = _floats(linear.weight)
-        k = node.hole.output.size
-        b = _floats(linear.bias) if linear.bias is not None else [0.0] * k
-        n = len(sel)
+        leaf = self.module.leaf(node.path)
         out = []
-        for j in range(k):
-            terms = [sympy.Float(w[j * n + q]) * inputs[sel[q]] for q in range(n)]
-            out.append(sympy.Add(*terms, sympy.Float(b[j])))
+        for row, bias in zip(leaf.weight, leaf.bias):
+            terms = [sympy.Float(w) * inputs[i] for w, i in zip(row, leaf.indices)]
+            out.append(sympy.Add(*terms, sympy.Float(bias)))
         return out
 
 
@@ -257,7 +279,7 @@ def to_sympy(
     feature_names: Sequence[str] | None = None,
     simplify: bool = True,
 ) -> sympy.Expr | sympy.Matrix:
-    """The program's logit(s) as a sympy expression.
+    """Return the program's logit(s) as a sympy expression.
 
     Parameters
     ----------
@@ -298,10 +320,20 @@ def to_latex(
     feature_names: Sequence[str] | None = None,
     simplify: bool = True,
 ) -> str:
-    """LaTeX of :func:`to_sympy` (same parameters).
+    """Return the LaTeX of :func:`to_sympy`.
+
+    Parameters
+    ----------
+    module : ProgramModule
+        The compiled (and trained) program.
+    feature_names : sequence of str, optional
+        Names of the input symbols; see :func:`to_sympy`.
+    simplify : bool, default=True
+        Simplify each output when it gets smaller; see :func:`to_sympy`.
 
     Returns
     -------
     str
+        The LaTeX source of the logit(s).
     """
     return sympy.latex(to_sympy(module, feature_names=feature_names, simplify=simplify))

@@ -23,7 +23,8 @@ class DSL:
     n_features : int
         Number of input features per frame.
     feature_names : list of str, optional
-        Names of the input features (used in readable output only).
+        Names of the input features (used in readable output only); unique
+        after conversion to ``str``.
     """
 
     def __init__(
@@ -69,6 +70,14 @@ class DSL:
                     f"feature_names has {len(feature_names)} names but n_features "
                     f"is {n_features}."
                 )
+            first: dict[str, int] = {}
+            for i, fname in enumerate(feature_names):
+                j = first.setdefault(fname, i)
+                if j != i:
+                    raise GrammarError(
+                        f"feature_names has the duplicate name {fname!r} (features "
+                        f"{j} and {i}); feature names must be unique."
+                    )
         self._productions = prods
         self._by_name = {p.name: p for p in prods}
         self.n_features = n_features
@@ -103,7 +112,18 @@ class DSL:
 
     # typing ---------------------------------------------------------------
     def expansions(self, hole: FunctionType) -> list[tuple[Production, tuple]]:
-        """Productions that fit ``hole`` with their slot types, in DSL order."""
+        """Return the productions that fit ``hole``, with their slot types.
+
+        Parameters
+        ----------
+        hole : FunctionType
+            The hole to fill.
+
+        Returns
+        -------
+        list of tuple of (Production, tuple of FunctionType)
+            In DSL order; depth is not considered.
+        """
         out = []
         for p in self._productions:
             ct = p.child_types(hole, self.n_features)
@@ -112,7 +132,20 @@ class DSL:
         return out
 
     def can_complete(self, hole: FunctionType, depth: int) -> bool:
-        """Whether some complete program of depth <= ``depth`` fills ``hole``."""
+        """Whether some complete program of depth <= ``depth`` fills ``hole``.
+
+        Parameters
+        ----------
+        hole : FunctionType
+            The hole to fill.
+        depth : int
+            Maximum depth of the program (1: a single leaf).
+
+        Returns
+        -------
+        bool
+            True if such a program exists.
+        """
         if depth < 1:
             return False
         key = ("cc", hole, depth)
@@ -126,7 +159,20 @@ class DSL:
     def feasible(
         self, hole: FunctionType, depth: int
     ) -> list[tuple[Production, tuple]]:
-        """Expansions of ``hole`` that can be completed within ``depth`` levels."""
+        """Return the expansions of ``hole`` that can be completed within ``depth`` levels.
+
+        Parameters
+        ----------
+        hole : FunctionType
+            The hole to fill.
+        depth : int
+            Maximum depth of the completed program, counting this production.
+
+        Returns
+        -------
+        list of tuple of (Production, tuple of FunctionType)
+            The subset of :meth:`expansions`, in DSL order.
+        """
         key = ("fe", hole, depth)
         if key not in self._memo:
             self._memo[key] = [
@@ -137,14 +183,35 @@ class DSL:
         return self._memo[key]
 
     def min_depth(self, hole: FunctionType, limit: int = 16) -> int | None:
-        """The smallest depth of a complete program for ``hole`` (None if > limit)."""
+        """Return the smallest depth of a complete program for ``hole``.
+
+        Parameters
+        ----------
+        hole : FunctionType
+            The hole to fill.
+        limit : int, default=16
+            Largest depth tried.
+
+        Returns
+        -------
+        int or None
+            The depth, or None if no program of depth <= ``limit`` fills ``hole``.
+        """
         for d in range(1, limit + 1):
             if self.can_complete(hole, d):
                 return d
         return None
 
     def check_root(self, hole: FunctionType, max_depth: int) -> None:
-        """Raise :class:`GrammarError` if no program of depth <= max_depth fills ``hole``."""
+        """Raise :class:`GrammarError` if no program of depth <= max_depth fills ``hole``.
+
+        Parameters
+        ----------
+        hole : FunctionType
+            The root hole, ``input -> output`` of the whole program.
+        max_depth : int
+            Maximum program depth.
+        """
         if not self.can_complete(hole, max_depth):
             md = self.min_depth(hole)
             extra = (
@@ -159,6 +226,13 @@ class DSL:
 
 class DSLBuilder:
     """Collects productions and builds a validated :class:`DSL`.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features per frame.
+    feature_names : list of str, optional
+        Names of the input features (used in readable output only).
 
     Examples
     --------
@@ -177,7 +251,18 @@ class DSLBuilder:
         self._productions: list[Production] = []
 
     def add(self, production: Production) -> DSLBuilder:
-        """Add a production; returns the builder for chaining."""
+        """Add a production.
+
+        Parameters
+        ----------
+        production : Production
+            A production whose name is not in the builder yet.
+
+        Returns
+        -------
+        DSLBuilder
+            This builder, for chaining.
+        """
         if not isinstance(production, Production):
             raise GrammarError(
                 f"DSLBuilder.add expects a Production, got {type(production).__name__}."
@@ -188,7 +273,18 @@ class DSLBuilder:
         return self
 
     def extend(self, productions: Iterable[Production]) -> DSLBuilder:
-        """Add several productions."""
+        """Add several productions.
+
+        Parameters
+        ----------
+        productions : iterable of Production
+            Productions whose names are not in the builder yet.
+
+        Returns
+        -------
+        DSLBuilder
+            This builder, for chaining.
+        """
         for p in productions:
             self.add(p)
         return self
@@ -203,7 +299,12 @@ class DSLBuilder:
         root : FunctionType, optional
             If given with ``max_depth``, check that some program fills it.
         max_depth : int, optional
-            Depth limit for the root check.
+            Depth limit for the root check (16 when omitted).
+
+        Returns
+        -------
+        DSL
+            The validated DSL.
         """
         dsl = DSL(self._productions, self.n_features, self.feature_names)
         if root is not None:

@@ -39,11 +39,11 @@ class SearchConfig:
     penalty : float, default=0.01
         Weight of the structural cost.
     share_nodes : bool, default=True
-        dPads node sharing in the derivation graph.
+        Use dPads node sharing in the derivation graph.
     refine : bool, default=True
         Try widening group leaves after the selection.
     n_jobs : int or None, default=None
-        joblib jobs of a selection step.
+        Number of joblib jobs of a selection step.
     device : str, default="cpu"
         Torch device of the graph.
     """

@@ -16,19 +16,64 @@ class WidenablePartition(Protocol):
     """A discrete partition whose leaves may be widened."""
 
     def n_edges(self) -> int:
-        """Number of choices."""
+        """Number of choices.
+
+        Returns
+        -------
+        int
+            The number of choices; they are indexed ``0 .. n_edges() - 1``.
+        """
 
     def widening(self, j: int) -> int | None:
-        """The wider option that may replace choice ``j``, or None."""
+        """The wider option that may replace choice ``j``, or None.
+
+        Parameters
+        ----------
+        j : int
+            Index of a decided choice.
+
+        Returns
+        -------
+        int or None
+            The option index of the wider leaf, or None when choice ``j``
+            cannot be widened.
+        """
 
     def split(self, j: int, i: int) -> Any:
-        """A copy with choice ``j`` set to option ``i``."""
+        """A copy with choice ``j`` set to option ``i``.
+
+        Parameters
+        ----------
+        j : int
+            Choice index.
+        i : int
+            Option index, e.g. the one :meth:`widening` returns.
+
+        Returns
+        -------
+        WidenablePartition
+            The new partition; this one is unchanged.
+        """
 
     def to_program(self) -> tuple[Any, Any]:
-        """``(program, extra)``."""
+        """``(program, extra)``.
+
+        Returns
+        -------
+        program : object
+            The program the partition stands for.
+        extra : object
+            Implementation-specific data that comes with it.
+        """
 
     def structural_cost(self) -> float:
-        """The program's structural cost."""
+        """The program's structural cost.
+
+        Returns
+        -------
+        float
+            The cost (the penalty term of the recorded objective).
+        """
 
 
 def refine_leaves(

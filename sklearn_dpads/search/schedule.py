@@ -26,7 +26,7 @@ class SearchClock:
         self.max_time = max_time
 
     def elapsed(self) -> float:
-        """Seconds since the clock was made.
+        """Return the seconds since the clock was made.
 
         Returns
         -------
@@ -74,16 +74,35 @@ def default_schedule(
     prune_epochs: int = 2,
     prune_start: int = 4,
 ) -> tuple[SearchStage, ...]:
-    """dPads' schedule: unfold ``unfold_step`` levels, train, prune gradually.
+    """Build dPads' schedule: unfold ``unfold_step`` levels, train, prune gradually.
 
     After each unfolding the graph is trained for ``unfold_epochs``, then
     pruned ``prune_start -> ... -> top_n`` candidates per edge with
     ``prune_epochs`` of training after each pruning (none after the last one,
     whose result goes to architecture selection).
 
+    Parameters
+    ----------
+    max_depth : int
+        Depth of the fully unfolded graph; the last unfolding reaches it.
+    unfold_step : int, default=2
+        Levels unfolded per unfolding: the graph is unfolded to depths
+        ``unfold_step, 2 * unfold_step, ...`` below ``max_depth``, then to
+        ``max_depth``.
+    top_n : int, default=2
+        Candidates per edge kept by the last pruning after each unfolding.
+    unfold_epochs : int, default=4
+        Bi-level epochs right after each unfolding.
+    prune_epochs : int, default=2
+        Bi-level epochs after each pruning but the very last one.
+    prune_start : int, default=4
+        Candidates per edge kept by the first pruning after each unfolding
+        (``top_n`` if larger); each later pruning keeps one fewer.
+
     Returns
     -------
     tuple of SearchStage
+        The stages in order, for :func:`run_schedule`.
     """
     stages = []
     depths = list(range(unfold_step, max_depth, unfold_step)) + [max_depth]

@@ -37,58 +37,175 @@ class Partition(Protocol):
     """
 
     def open_edge(self) -> int | None:
-        """Index of the first undecided choice, or None."""
+        """Index of the first undecided choice, or None.
+
+        Returns
+        -------
+        int or None
+            The choice index (breadth-first order), or None when every choice
+            is decided.
+        """
 
     def options(self, j: int) -> list[int]:
-        """Options still allowed at choice ``j``."""
+        """Return the options still allowed at choice ``j``.
+
+        Parameters
+        ----------
+        j : int
+            Choice index.
+
+        Returns
+        -------
+        list of int
+            The indices of the allowed options.
+        """
 
     def option_weights(self, j: int) -> dict[int, float]:
-        """Learned preference of each option of choice ``j``."""
+        """Learned preference of each option of choice ``j``.
+
+        Parameters
+        ----------
+        j : int
+            Choice index.
+
+        Returns
+        -------
+        dict of int to float
+            Weight (higher is preferred) by option index, for the allowed
+            options.
+        """
 
     def option_name(self, j: int, i: int) -> str:
-        """Readable name of option ``i`` of choice ``j``."""
+        """Readable name of option ``i`` of choice ``j``.
+
+        Parameters
+        ----------
+        j : int
+            Choice index.
+        i : int
+            Option index.
+
+        Returns
+        -------
+        str
+            The name, used in the search records.
+        """
 
     def fix(self, j: int, i: int) -> None:
-        """Decide choice ``j`` as option ``i``, in place."""
+        """Decide choice ``j`` as option ``i``, in place.
+
+        Parameters
+        ----------
+        j : int
+            Choice index.
+        i : int
+            Option index, one of ``options(j)``.
+        """
 
     def split(self, j: int, i: int) -> Partition:
-        """A copy with choice ``j`` decided as option ``i``."""
+        """A copy with choice ``j`` decided as option ``i``.
+
+        Parameters
+        ----------
+        j : int
+            Choice index.
+        i : int
+            Option index, one of ``options(j)``.
+
+        Returns
+        -------
+        Partition
+            The new partition; this one is unchanged.
+        """
 
     def is_discrete(self) -> bool:
-        """Whether the partition is a single complete program."""
+        """Whether the partition is a single complete program.
+
+        Returns
+        -------
+        bool
+            True when no choice is left open.
+        """
 
     def to_program(self) -> tuple[Any, Any]:
-        """``(program, extra)`` of a discrete partition."""
+        """``(program, extra)`` of a discrete partition.
+
+        Returns
+        -------
+        program : object
+            The program the partition stands for.
+        extra : object
+            Implementation-specific data that comes with it.
+        """
 
     def structural_cost(self) -> float:
-        """Cost of the cheapest program in the partition."""
+        """Cost of the cheapest program in the partition.
+
+        Returns
+        -------
+        float
+            The structural cost (exact for a discrete partition).
+        """
 
 
 class SearchTrainer(Protocol):
     """Trains partitions; implemented with skorch in ``sklearn_dpads.training``."""
 
     def train_graph(self, graph: Any, epochs: int, seed: int) -> float:
-        """Train a partial partition (bi-level); return its validation score."""
+        """Train a partial partition (bi-level); return its validation score.
+
+        Parameters
+        ----------
+        graph : Partition
+            The partition to train, in place.
+        epochs : int
+            Bi-level training epochs.
+        seed : int
+            Random seed of this training run.
+
+        Returns
+        -------
+        float
+            Validation score in [0, 1] (higher is better).
+        """
 
     def train_program(self, graph: Any, seed: int) -> tuple[Any, float]:
-        """Train a discrete partition's program; return ``(module, score)``."""
+        """Train a discrete partition's program; return ``(module, score)``.
+
+        Parameters
+        ----------
+        graph : Partition
+            A discrete partition; the weights of its program are trained
+            (the partition itself is left unchanged).
+        seed : int
+            Random seed of this training run.
+
+        Returns
+        -------
+        module : object
+            The trained program.
+        score : float
+            Its validation score in [0, 1] (higher is better).
+        """
 
 
 @dataclass
 class SearchResult:
     """What the selection found.
 
-    Attributes
+    Parameters
     ----------
     module : object
         The trained program (whatever the trainer returns).
     program : object
         The discrete program.
-    score, cost : float
-        Its validation score and structural cost.
-    partition : Partition
+    score : float
+        Its validation score.
+    cost : float
+        Its structural cost.
+    partition : Partition, default=None
         The discrete partition it came from.
-    timed_out : bool
+    timed_out : bool, default=False
         Whether the time budget stopped the search.
     """
 
@@ -185,7 +302,7 @@ def select_program(
     clock : SearchClock, default=None
         Time budget.
     n_jobs : int or None, default=None
-        joblib jobs for the children of one split.
+        Number of joblib jobs for the children of one split.
 
     Returns
     -------

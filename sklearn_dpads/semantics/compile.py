@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -11,7 +13,43 @@ from sklearn_dpads.program import Program, TypedNode, typecheck
 from sklearn_dpads.semantics.modules import ProductionModule, build_production_module
 from sklearn_dpads.semantics.ops import last_step, lengths_to_mask, zero_padding
 
-__all__ = ["RootModel", "ProgramModule", "compile_program"]
+__all__ = ["RootModel", "ProgramModule", "LeafParameters", "compile_program"]
+
+
+@dataclass(frozen=True)
+class LeafParameters:
+    """The numeric parameters of one node of a compiled program, as plain floats.
+
+    Returned by :meth:`ProgramModule.leaf`; fields that do not apply to the
+    node's kind are None. Values are float64 copies (exact for float32 modules).
+
+    Parameters
+    ----------
+    kind : str
+        The production kind (``"affine"``, ``"constant"``, ``"ite"``, ...).
+    weight : tuple of tuple of float, optional
+        Affine: one row per output, one weight per entry of ``indices``.
+    bias : tuple of float, optional
+        Affine: one bias per output.
+    indices : tuple of int, optional
+        Affine: the input positions the weight columns read, in order (the
+        group's features, or every input; inside a fold the accumulator inputs
+        ``n_features, n_features + 1, ...`` come last).
+    value : tuple of float, optional
+        Constant: the output vector.
+    beta : float, optional
+        If-then-else: the gate is ``sigmoid(beta * condition)``.
+    left : int, optional
+        Window: the number of earlier frames averaged with the current one.
+    """
+
+    kind: str
+    weight: tuple[tuple[float, ...], ...] | None = None
+    bias: tuple[float, ...] | None = None
+    indices: tuple[int, ...] | None = None
+    value: tuple[float, ...] | None = None
+    beta: float | None = None
+    left: int | None = None
 
 
 class RootModel(nn.Module):
@@ -20,6 +58,11 @@ class RootModel(nn.Module):
     ``forward(x, lengths)``: ``x`` is ``(B, T, F)`` (sequence input) or
     ``(B, F)`` (atom input); returns ``(B, T, O)`` for sequence outputs and
     ``(B, O)`` for atom outputs (the value on the whole sequence).
+
+    Parameters
+    ----------
+    hole : FunctionType
+        Root type, e.g. ``list[F] -> atom[O]``.
     """
 
     def __init__(self, hole: FunctionType):
@@ -27,9 +70,43 @@ class RootModel(nn.Module):
         self.hole = hole
 
     def root(self, x, mask, ctx):  # pragma: no cover - abstract
+        """Evaluate the root function; subclasses implement it.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, F)`` with padding zeroed, or ``(B, F)`` for an atom
+            input.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames; None for an atom input.
+        ctx : dict or None
+            Per-forward cache (used by the derivation graph).
+
+        Returns
+        -------
+        torch.Tensor
+            Per-step outputs ``(B, T, O)``, or ``(B, O)`` for an atom input.
+        """
         raise NotImplementedError
 
     def forward(self, x, lengths=None):
+        """Return the logits of the root function on a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(B, T, F)`` for a sequence input (padding after the real frames)
+            or ``(B, F)`` for an atom input.
+        lengths : torch.Tensor, optional
+            ``(B,)`` numbers of real frames; all ``T`` when omitted. Ignored for
+            an atom input.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(B, T, O)`` for a sequence output, ``(B, O)`` for an atom output
+            (the value at each sequence's last real frame).
+        """
         if not self.hole.input.is_seq:
             return self.root(x, None, self._new_ctx())
         if lengths is None:
@@ -51,7 +128,17 @@ class ProgramModule(RootModel):
     """A compiled program: a tree of production modules mirroring the AST.
 
     Parameters of the node at AST path ``p`` live in the module returned by
-    ``node(p)``; :meth:`parameters_by_path` lists them.
+    ``node(p)``; :meth:`leaf` reads them as plain floats (the API for exports
+    and plots) and :meth:`parameters_by_path` lists them as tensors.
+
+    Parameters
+    ----------
+    program : Program
+        The program; it is type-checked against ``dsl`` and ``hole``.
+    dsl : DSL
+        Grammar the program is written in.
+    hole : FunctionType
+        Root type, e.g. ``list[F] -> atom[O]``.
     """
 
     def __init__(self, program: Program, dsl: DSL, hole: FunctionType):
@@ -62,17 +149,101 @@ class ProgramModule(RootModel):
         self.tree = _build(typed, dsl.n_features)
 
     def root(self, x, mask, ctx):
+        """Evaluate the program's tree of modules.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, F)`` with padding zeroed, or ``(B, F)`` for an atom
+            input.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames; None for an atom input.
+        ctx : dict or None
+            Per-forward cache (used by the derivation graph).
+
+        Returns
+        -------
+        torch.Tensor
+            Per-step outputs ``(B, T, O)``, or ``(B, O)`` for an atom input.
+        """
         return self.tree(x, mask, ctx)
 
     def node(self, path: tuple[int, ...]) -> ProductionModule:
-        """The module at AST ``path``."""
+        """Return the module at AST ``path``.
+
+        Parameters
+        ----------
+        path : tuple of int
+            Argument indices from the root; ``()`` is the root.
+
+        Returns
+        -------
+        ProductionModule
+            The node's module (its arguments included).
+        """
         m = self.tree
         for i in path:
             m = m.args[i]
         return m
 
+    def leaf(self, path: tuple[int, ...]) -> LeafParameters:
+        """Return the numeric parameters of the node at AST ``path``, as plain floats.
+
+        The one read API for exporters and plots, which must not reach into the
+        production modules. Defined at every path; nodes without parameters
+        (map, add, ...) only set ``kind``.
+
+        Parameters
+        ----------
+        path : tuple of int
+            Child indices from the root (``()`` is the root).
+
+        Returns
+        -------
+        LeafParameters
+            Affine: ``weight``, ``bias``, ``indices``; constant: ``value``;
+            if-then-else: ``beta``; window: ``left``.
+
+        Raises
+        ------
+        KeyError
+            If the program has no node at ``path``.
+        """
+        path = tuple(path)
+        if path not in dict(self.program.walk()):
+            raise KeyError(f"No node at path {path} in {self.program}.")
+        mod = self.node(path)
+        kind, params = mod.production.kind, mod.production.params
+        if kind == "affine":
+            rows = _floats(mod.linear.weight)
+            bias = mod.linear.bias
+            return LeafParameters(
+                kind,
+                weight=tuple(tuple(r) for r in rows),
+                bias=(0.0,) * len(rows) if bias is None else tuple(_floats(bias)),
+                indices=tuple(int(i) for i in mod.index.tolist()),
+            )
+        if kind == "constant":
+            return LeafParameters(kind, value=tuple(_floats(mod.value)))
+        if kind == "ite":
+            return LeafParameters(kind, beta=float(params.get("beta", 1.0)))
+        if kind == "window":
+            return LeafParameters(kind, left=int(params["left"]))
+        return LeafParameters(kind)
+
     def own_state(self, path: tuple[int, ...]) -> dict[str, torch.Tensor]:
-        """The parameters of the node at ``path`` alone (not its arguments')."""
+        """Return the parameters of the node at ``path`` alone (not its arguments').
+
+        Parameters
+        ----------
+        path : tuple of int
+            Argument indices from the root; ``()`` is the root.
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            The node's state dict without the ``args.`` entries.
+        """
         return {
             k: v
             for k, v in self.node(path).state_dict().items()
@@ -80,13 +251,23 @@ class ProgramModule(RootModel):
         }
 
     def parameters_by_path(self) -> dict[tuple[int, ...], dict[str, torch.Tensor]]:
-        """``{path: {name: tensor}}`` for every node that has parameters."""
+        """Return the parameters of every node that has some, by AST path.
+
+        Returns
+        -------
+        dict of tuple of int to dict of str to torch.Tensor
+            ``{path: {name: tensor}}``, in pre-order.
+        """
         out = {}
         for path, _ in self.program.walk():
             st = self.own_state(path)
             if st:
                 out[path] = st
         return out
+
+
+def _floats(tensor: torch.Tensor) -> list:
+    return tensor.detach().to(device="cpu", dtype=torch.float64).tolist()
 
 
 def _build(node: TypedNode, n_features: int) -> ProductionModule:

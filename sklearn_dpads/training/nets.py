@@ -94,7 +94,29 @@ def f1_from_logits(
 def predict_logits(
     module, dataset: SequenceDataset, batch_size: int = 1024, device="cpu"
 ):
-    """Logits of ``module`` on ``dataset``, batch by batch, padded to full length."""
+    """Compute the logits of ``module`` on ``dataset``, batch by batch.
+
+    The module runs in eval mode and without gradients; its training mode is
+    restored afterwards.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A program (or graph) whose ``forward(x, lengths)`` returns logits.
+    dataset : SequenceDataset
+        The data (labels, if any, are not used).
+    batch_size : int, default=1024
+        Rows per forward pass.
+    device : str or torch.device, default="cpu"
+        Device of ``module``; each batch is moved there.
+
+    Returns
+    -------
+    torch.Tensor
+        The logits on the CPU, of shape ``(n, C)`` or, for per-frame outputs,
+        ``(n, T, C)`` with ``T`` the padded length of ``dataset`` (frames
+        beyond a batch's longest sequence are zeros).
+    """
     was = module.training
     module.eval()
     outs = []
@@ -130,7 +152,7 @@ def valid_binary_logits(
     Returns
     -------
     logits : ndarray of shape (n_valid,)
-        float64 logits.
+        The positive-class logits, as float64.
     labels : ndarray of shape (n_valid,)
         The labels (0 or 1).
     """
@@ -145,7 +167,20 @@ def _dtype_of(module) -> torch.dtype:
 
 
 class ValidationScores(Callback):
-    """Record ``valid_f1``/``valid_acc`` from the validation batches of each epoch."""
+    """Record ``valid_f1``/``valid_acc`` from the validation batches of each epoch.
+
+    The scores are those of :func:`f1_from_logits` over all real (unpadded)
+    sequences or frames of the epoch's validation batches.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes.
+    tune_threshold : bool, default=False
+        Binary problems: score by the best-threshold F1.
+    class_weight : array-like or None, default=None
+        Per-class weights: score by the class-weighted accuracy instead of F1.
+    """
 
     def __init__(self, n_classes: int, tune_threshold: bool = False, class_weight=None):
         self.n_classes = n_classes
@@ -153,9 +188,36 @@ class ValidationScores(Callback):
         self.class_weight = class_weight
 
     def on_epoch_begin(self, net, **kwargs):
+        """Clear the logits and labels collected in the previous epoch.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs : dict
+            The other arguments skorch passes (``dataset_train``,
+            ``dataset_valid``); unused.
+        """
         self._logits, self._y = [], []
 
     def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
+        """Collect the logits and labels of a validation batch.
+
+        Training batches are ignored. Padding frames (label -1) are dropped.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        batch : tuple
+            The batch ``(X, y)``.
+        training : bool
+            Whether the batch is a training batch.
+        y_pred : torch.Tensor, default=None
+            The module's output (logits) on the batch.
+        **kwargs : dict
+            The other arguments skorch passes (``loss``); unused.
+        """
         if training or y_pred is None:
             return
         _, y = unpack_data(batch)
@@ -164,6 +226,18 @@ class ValidationScores(Callback):
         self._y.append(yy.cpu())
 
     def on_epoch_end(self, net, **kwargs):
+        """Record the epoch's ``valid_f1`` and ``valid_acc`` in ``net.history``.
+
+        Nothing is recorded for an epoch without validation batches.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            The net being trained.
+        **kwargs : dict
+            The other arguments skorch passes (``dataset_train``,
+            ``dataset_valid``); unused.
+        """
         if not self._logits:
             return
         f1, acc = f1_from_logits(
@@ -224,20 +298,36 @@ class ProgramNet(NeuralNet):
 
     Parameters
     ----------
-    n_classes : int
+    module : torch.nn.Module
+        The module to train, e.g. a compiled program; its ``forward`` takes
+        ``x`` and ``lengths``.
+    *args
+        Passed on to :class:`skorch.NeuralNet` (e.g. ``criterion``).
+    n_classes : int, default=2
         Number of classes (for the validation F1).
-    grad_clip : float or None
+    grad_clip : float or None, default=None
         Clip the gradient norm of each step to this value.
-    restore_best : bool
-        After ``fit``, load the parameters of the epoch with the best
+    restore_best : bool, default=True
+        After :meth:`fit_data`, load the parameters of the epoch with the best
         validation F1 (needs a validation split).
-    seed : int
+    seed : int, default=0
         Seed of the batch shuffling.
-    patience : int or None
+    tune_threshold : bool, default=False
+        Binary problems: score each epoch by the best-threshold F1.
+    score_class_weight : array-like or None, default=None
+        Per-class weights: score each epoch by the class-weighted accuracy
+        instead of F1.
+    patience : int or None, default=None
         Stop when the validation score has not improved for this many epochs.
-    deadline : object or None
+    deadline : object or None, default=None
         Anything with an ``out()`` method: training stops after the batch
         at which it returns True (the best epoch so far is still restored).
+    **kwargs : dict
+        Passed on to :class:`skorch.NeuralNet`. The defaults differ from
+        skorch's: :class:`~sklearn_dpads.training.data.BatchIterator` for both
+        iterators (shuffled training batches seeded with ``seed``),
+        ``optimizer=torch.optim.Adam``, ``verbose=0`` and
+        ``train_split=None``.
     """
 
     def __init__(
@@ -272,6 +362,18 @@ class ProgramNet(NeuralNet):
         self.deadline = deadline
 
     def get_default_callbacks(self):
+        """Return skorch's default callbacks plus this net's scoring callbacks.
+
+        Added after skorch's: ``valid_scores`` (:class:`ValidationScores`),
+        ``keep_best`` (see :attr:`keep_best`), then ``early_stopping`` on
+        ``valid_f1`` when ``patience`` is set and ``time_budget`` when
+        ``deadline`` is set.
+
+        Returns
+        -------
+        list of tuple of (str, skorch.callbacks.Callback)
+            The named default callbacks, in order.
+        """
         extra = []
         if self.patience is not None:
             extra.append(
@@ -301,10 +403,32 @@ class ProgramNet(NeuralNet):
         return list(super().get_default_callbacks()) + scores + extra
 
     def module_parameters(self):
-        """Named parameters optimised by ``optimizer_``."""
+        """Named parameters optimised by ``optimizer_``.
+
+        Returns
+        -------
+        list of tuple of (str, torch.nn.Parameter)
+            All named parameters of ``module_``.
+        """
         return list(self.module_.named_parameters())
 
     def initialize_optimizer(self, triggered_directly=None):
+        """Create ``optimizer_`` over :meth:`module_parameters`.
+
+        Unlike skorch's, which optimises all learnable parameters, only the
+        parameters :meth:`module_parameters` names are given to the
+        optimizer (with the ``optimizer__*`` settings).
+
+        Parameters
+        ----------
+        triggered_directly : None
+            Ignored; kept for skorch's signature (deprecated there).
+
+        Returns
+        -------
+        ProgramNet
+            This net.
+        """
         args, kwargs = self.get_params_for_optimizer(
             "optimizer", self.module_parameters()
         )
@@ -325,6 +449,26 @@ class ProgramNet(NeuralNet):
         return ok
 
     def train_step(self, batch, **fit_params):
+        """Take one optimizer step on a training batch, skipping bad batches.
+
+        Unlike skorch's, the gradient norm of :meth:`module_parameters` is
+        clipped to ``grad_clip``, and the step is skipped (gradients cleared,
+        ``skipped_step`` recorded in the batch history) when the loss or the
+        gradient norm is not finite.
+
+        Parameters
+        ----------
+        batch : tuple
+            The training batch ``(X, y)``.
+        **fit_params : dict
+            Passed on to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            ``{"loss": loss, "y_pred": y_pred}``: the batch loss (a tensor)
+            and the module's output.
+        """
         self.optimizer_.zero_grad()
         step = self.train_step_single(batch, **fit_params)
         if self._clip([p for _, p in self.module_parameters()], step["loss"]):
@@ -332,7 +476,22 @@ class ProgramNet(NeuralNet):
         return step
 
     def fit_data(self, train: SequenceDataset, valid: SequenceDataset | None = None):
-        """Fit on ``train``, scoring (and selecting the best epoch) on ``valid``."""
+        """Fit on ``train``, scoring (and selecting the best epoch) on ``valid``.
+
+        Parameters
+        ----------
+        train : SequenceDataset
+            Training data.
+        valid : SequenceDataset or None, default=None
+            Validation split: scores every epoch and, with ``restore_best``,
+            picks the epoch whose parameters are kept. None: no validation,
+            the last epoch is kept.
+
+        Returns
+        -------
+        ProgramNet
+            This net, fitted.
+        """
         self.set_params(train_split=None if valid is None else predefined_split(valid))
         self.fit(train, None)
         if self.restore_best and valid is not None:
@@ -341,6 +500,12 @@ class ProgramNet(NeuralNet):
 
     @property
     def keep_best(self) -> _KeepBest:
+        """The initialized callback that keeps the parameters of the best epoch.
+
+        It holds ``best_score_``, ``best_epoch_`` and ``best_state_`` (a copy
+        of the parameters of the epoch with the highest ``valid_f1``) and
+        restores them with ``restore(net)``.
+        """
         return dict(self.callbacks_)["keep_best"]
 
     @property
@@ -357,6 +522,21 @@ class BilevelNet(ProgramNet):
     ``arch_lr``) and program weights (``optimizer_``). The validation split
     passed to :meth:`fit_data` is the architecture split (dPads' D_B): it
     drives the architecture steps and the epoch scores.
+
+    Parameters
+    ----------
+    module : DerivationGraph
+        The graph to train; it splits its parameters with
+        ``arch_parameters()`` and ``weight_parameters()``.
+    *args
+        Passed on to :class:`ProgramNet`.
+    arch_lr : float, default=1e-3
+        Adam learning rate of the architecture logits.
+    arch_weight_decay : float, default=0.0
+        Adam weight decay of the architecture logits.
+    **kwargs : dict
+        Passed on to :class:`ProgramNet` (``lr`` and ``optimizer__*`` set the
+        optimizer of the program weights).
     """
 
     def __init__(self, module, *args, arch_lr=1e-3, arch_weight_decay=0.0, **kwargs):
@@ -365,9 +545,35 @@ class BilevelNet(ProgramNet):
         self.arch_weight_decay = arch_weight_decay
 
     def module_parameters(self):
+        """Named program weights, optimised by ``optimizer_``.
+
+        The architecture logits are left out: ``arch_optimizer_`` trains them.
+
+        Returns
+        -------
+        list of tuple of (str, torch.nn.Parameter)
+            The graph's ``weight_parameters()``, named ``"w0"``, ``"w1"``, ...
+        """
         return [(f"w{i}", p) for i, p in enumerate(self.module_.weight_parameters())]
 
     def initialize_optimizer(self, triggered_directly=None):
+        """Create ``optimizer_`` for the weights and ``arch_optimizer_``.
+
+        ``optimizer_`` is made as in :meth:`ProgramNet.initialize_optimizer`
+        over :meth:`module_parameters`; ``arch_optimizer_`` is an Adam
+        optimizer (``arch_lr``, ``arch_weight_decay``) over the graph's
+        ``arch_parameters()``, which are also stored as ``arch_params_``.
+
+        Parameters
+        ----------
+        triggered_directly : None
+            Ignored; kept for skorch's signature (deprecated there).
+
+        Returns
+        -------
+        BilevelNet
+            This net.
+        """
         super().initialize_optimizer()
         arch = self.module_.arch_parameters()
         self.arch_params_ = arch
@@ -377,6 +583,24 @@ class BilevelNet(ProgramNet):
         return self
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Start a history epoch and a new stream of architecture batches.
+
+        After skorch's bookkeeping, the architecture split is shuffled into
+        batches of ``batch_size`` (an order of its own for every epoch, from
+        ``seed``), cycled endlessly for :meth:`train_step`.
+
+        Parameters
+        ----------
+        net : BilevelNet
+            This net (skorch passes it to its own hooks too).
+        dataset_train : SequenceDataset, default=None
+            The training data.
+        dataset_valid : SequenceDataset, default=None
+            The architecture split; when None, the architecture batches are
+            drawn from ``dataset_train``.
+        **kwargs : dict
+            Other arguments skorch passes; handed on to skorch's hook.
+        """
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         ds = dataset_valid if dataset_valid is not None else dataset_train
         it = BatchIterator(
@@ -386,6 +610,27 @@ class BilevelNet(ProgramNet):
         self._arch_batches = itertools.cycle(it)
 
     def train_step(self, batch, **fit_params):
+        """Take one architecture step, then one weight step (first-order bi-level).
+
+        The architecture step uses the next batch of the architecture split:
+        its loss (recorded as ``arch_loss`` in the batch history) updates the
+        architecture logits through ``arch_optimizer_``, with the same
+        clipping and skipping of non-finite steps as the weights. It is left
+        out when the graph has no architecture logits. The weight step is
+        :meth:`ProgramNet.train_step` on ``batch``.
+
+        Parameters
+        ----------
+        batch : tuple
+            The training batch ``(X, y)``.
+        **fit_params : dict
+            Passed on to the module's ``forward`` in the weight step.
+
+        Returns
+        -------
+        dict
+            ``{"loss": loss, "y_pred": y_pred}`` of the weight step.
+        """
         self._set_training(True)
         if self.arch_params_:
             Xv, yv = unpack_data(next(self._arch_batches))

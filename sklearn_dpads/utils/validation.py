@@ -4,27 +4,214 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_consistent_length, validate_data
 
-__all__ = ["check_X", "check_y", "is_ragged"]
+__all__ = [
+    "Labels",
+    "check_X",
+    "check_float32_range",
+    "check_y",
+    "is_ragged",
+    "sequence_shapes",
+    "trailing_padding",
+]
+
+#: Largest finite float32 value; larger float64 values overflow to infinity.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def is_ragged(X) -> bool:
-    """True for a list/tuple of per-sequence arrays of different lengths."""
+# ----------------------------------------------------------------- helpers
+
+
+def sequence_shapes(X: Any, input_name: str = "X") -> list[tuple[int, ...]] | None:
+    """Return the shapes of the elements of a list of 2-D sequences, else None.
+
+    A list or tuple is taken as a list of sequences when at least one of its
+    elements is 2-D; then every element must be 2-D.
+
+    Parameters
+    ----------
+    X : object
+        Candidate list of ``(n_timesteps_i, n_features)`` arrays.
+    input_name : str, default="X"
+        Name of the input in error messages.
+
+    Returns
+    -------
+    shapes : list of tuple of int or None
+        The shape of every element, or None when ``X`` is not a non-empty
+        list/tuple with a 2-D element.
+
+    Raises
+    ------
+    ValueError
+        If some elements are 2-D and another one is not (its index and shape
+        are named), or an element cannot be converted to an array.
+    """
     if not isinstance(X, list | tuple) or len(X) == 0:
-        return False
-    shapes = set()
+        return None
+    shapes: list[tuple[int, ...] | None] = []
     for s in X:
-        shp = np.shape(s)
+        try:
+            shapes.append(tuple(int(d) for d in np.shape(s)))
+        except (ValueError, TypeError):  # inhomogeneous nested lists
+            shapes.append(None)
+    first_2d = next(
+        (i for i, s in enumerate(shapes) if s is not None and len(s) == 2), None
+    )
+    if first_2d is None:
+        return None
+    for i, shp in enumerate(shapes):
+        if shp is None:
+            raise ValueError(
+                f"{input_name} is a list of sequences, but sequence {i} could not be "
+                "converted to an array (its nested lists have different lengths); "
+                "every sequence must be a 2-D array of shape (n_timesteps, n_features)."
+            )
         if len(shp) != 2:
-            return False
-        shapes.add(shp)
-    return len(shapes) > 1
+            raise ValueError(
+                f"{input_name} is a list of sequences, but sequence {i} has {len(shp)} "
+                f"dimension(s) (shape {shp}); every sequence must be a 2-D array of "
+                f"shape (n_timesteps, n_features), like sequence {first_2d} (shape "
+                f"{shapes[first_2d]})."
+            )
+    return shapes  # type: ignore[return-value]
+
+
+def is_ragged(X: Any) -> bool:
+    """Whether ``X`` is a list/tuple of 2-D sequences of different shapes.
+
+    Parameters
+    ----------
+    X : object
+        Candidate input.
+
+    Returns
+    -------
+    bool
+        True for a list/tuple of 2-D arrays that are not all of the same
+        shape. False otherwise, including for malformed lists (which
+        :func:`check_X` rejects with a message naming the bad element).
+    """
+    try:
+        shapes = sequence_shapes(X)
+    except ValueError:
+        return False
+    return shapes is not None and len(set(shapes)) > 1
+
+
+def _position(index: tuple[int, ...], sequence: int | None) -> str:
+    parts = []
+    if len(index) == 2:
+        parts.append(f"sequence {index[0]}")
+    elif sequence is not None:
+        parts.append(f"sequence {sequence}")
+    parts.append(f"frame {index[-1]}")
+    return ", ".join(parts)
+
+
+def trailing_padding(
+    X: np.ndarray, *, input_name: str = "X", sequence: int | None = None
+) -> np.ndarray:
+    """Mask of the trailing all-NaN padding frames of sequences.
+
+    A frame is padding when all its features are NaN and every later frame of
+    its sequence is padding too. Any other NaN is an error. Infinity is not
+    checked here.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_timesteps, n_features) or \
+            (n_samples, n_timesteps, n_features)
+        Float sequences: one sequence or a batch of sequences.
+    input_name : str, default="X"
+        Name of the input in error messages.
+    sequence : int, optional
+        Index of the sequence, for error messages about a single 2-D
+        sequence of a list.
+
+    Returns
+    -------
+    padding : ndarray of bool of shape ``X.shape[:-1]``
+        True on padding frames. The number of real frames of a sequence is
+        ``n_timesteps - padding.sum(axis=-1)``.
+
+    Raises
+    ------
+    ValueError
+        If a frame has some but not all features NaN, or an all-NaN frame
+        is followed by a frame with values; the message names the sequence
+        and the frame.
+    """
+    X = np.asarray(X)
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"Expected sequences of shape (n_timesteps, n_features) or (n_samples, "
+            f"n_timesteps, n_features), got an array of shape {X.shape}."
+        )
+    nan = np.isnan(X)
+    if not nan.any():
+        return np.zeros(X.shape[:-1], dtype=bool)
+    frame_nan = nan.all(axis=-1)
+    partial = nan.any(axis=-1) & ~frame_nan
+    if partial.any():
+        where = _position(tuple(np.argwhere(partial)[0]), sequence)
+        raise ValueError(
+            f"Input {input_name} contains NaN inside a frame ({where}). NaN is only "
+            "allowed as padding: whole frames (all features NaN) at the end of a "
+            "sequence."
+        )
+    padding = np.flip(
+        np.logical_and.accumulate(np.flip(frame_nan, axis=-1), axis=-1), axis=-1
+    )
+    stray = frame_nan & ~padding
+    if stray.any():
+        where = _position(tuple(np.argwhere(stray)[0]), sequence)
+        raise ValueError(
+            f"Input {input_name} contains NaN padding frames that are followed by "
+            f"valid frames ({where}); NaN padding frames must be trailing."
+        )
+    return padding
+
+
+def check_float32_range(
+    X: np.ndarray, *, input_name: str = "X", sequence: int | None = None
+) -> None:
+    """Reject finite values that overflow when cast to float32.
+
+    Parameters
+    ----------
+    X : ndarray
+        Float array without NaN.
+    input_name : str, default="X"
+        Name of the input in error messages.
+    sequence : int, optional
+        Index of the sequence, for error messages about a list element.
+
+    Raises
+    ------
+    ValueError
+        If some ``abs(value)`` exceeds ``np.finfo(np.float32).max``
+        (about 3.4e38): the cast to float32 would make it infinite.
+    """
+    if X.dtype.itemsize <= 4 or X.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        big = max(float(np.max(X)), -float(np.min(X)))
+    if big > FLOAT32_MAX:
+        where = f" (sequence {sequence})" if sequence is not None else ""
+        raise ValueError(
+            f"Input {input_name}{where} contains values too large for float32: the "
+            f"largest absolute value is {big:.6g}, but float32 holds at most "
+            f"{FLOAT32_MAX:.8g} (np.finfo(np.float32).max). Rescale the features."
+        )
 
 
 def _reshape_msg(ndim: int) -> str:
@@ -36,39 +223,55 @@ def _reshape_msg(ndim: int) -> str:
     )
 
 
-def check_X(estimator, X, y=None, *, reset: bool):
+# ----------------------------------------------------------------- check_X
+
+
+def check_X(
+    estimator: Any, X: Any, y: Any = None, *, reset: bool
+) -> tuple[np.ndarray, np.ndarray | None, Any]:
     """Validate X; returns ``(x, lengths, y)``.
 
-    ``x`` is a float32 array ``(n, F)`` (tabular) or ``(n, T, F)`` (sequences,
-    padded with zeros), ``lengths`` the true sequence lengths (None for
-    tabular). Ragged input is a list of ``(T_i, F)`` arrays; in 3-D arrays,
-    frames that are entirely NaN at the end of a sequence are padding. Any
-    other NaN or infinity is an error. The caller's data is never modified.
+    Parameters
+    ----------
+    estimator : object
+        The estimator; ``n_features_in_`` and ``input_ndim_`` are set on it
+        when ``reset`` is True and checked otherwise.
+    X : array-like or list of array-like
+        A 2-D array ``(n_samples, n_features)`` of tabular rows, a 3-D array
+        ``(n_samples, n_timesteps, n_features)`` of sequences (trailing
+        all-NaN frames are padding), or a list of ``(n_timesteps_i,
+        n_features)`` arrays of different lengths.
+    y : array-like, optional
+        Labels, checked for a consistent number of samples when ``reset``.
+    reset : bool
+        True in ``fit``.
+
+    Returns
+    -------
+    x : ndarray of float32
+        ``(n, F)`` (tabular) or ``(n, T, F)`` (sequences, padded with zeros).
+    lengths : ndarray of int64 of shape (n,) or None
+        True sequence lengths (None for tabular input).
+    y : object
+        ``y``, validated for 2-D input.
+
+    Raises
+    ------
+    ValueError
+        For NaN other than trailing padding frames, infinity, values too large
+        for float32, empty inputs, malformed lists of sequences, wrong numbers
+        of dimensions or features.
+    TypeError
+        For sparse input.
+
+    Notes
+    -----
+    The caller's data is never modified.
     """
     name = type(estimator).__name__
-    if is_ragged(X):
-        seqs = [
-            check_array(
-                s,
-                dtype=[np.float64, np.float32],
-                ensure_all_finite=True,
-                input_name="X",
-            )
-            for s in X
-        ]
-        F = {s.shape[1] for s in seqs}
-        if len(F) > 1:
-            raise ValueError(
-                f"All sequences in X must have the same number of features, got {sorted(F)}."
-            )
-        lengths = np.array([len(s) for s in seqs], dtype=np.int64)
-        if (lengths == 0).any():
-            raise ValueError(f"Sequence {int(np.argmin(lengths))} of X has no frames.")
-        T, Fn = int(lengths.max()), F.pop()
-        x = np.zeros((len(seqs), T, Fn), dtype=np.float32)
-        for i, s in enumerate(seqs):
-            x[i, : len(s)] = s
-        _set_or_check_features(estimator, Fn, 3, reset)
+    shapes = sequence_shapes(X)
+    if shapes is not None and len(set(shapes)) > 1:
+        x, lengths = _check_ragged(estimator, X, reset=reset)
         return x, lengths, y
 
     if sp_issparse(X):
@@ -84,6 +287,8 @@ def check_X(estimator, X, y=None, *, reset: bool):
             ndim = np.asarray(X, dtype=object).ndim
         except ValueError:  # inhomogeneous nesting: let check_array explain
             ndim = 2
+    if ndim == 0:
+        raise ValueError(_reshape_msg(0))
     if ndim == 2:
         kw = dict(dtype=[np.float64, np.float32], ensure_all_finite=True, reset=reset)
         if reset and y is not None:
@@ -99,6 +304,7 @@ def check_X(estimator, X, y=None, *, reset: bool):
                     "Reshape your data to (n_samples, n_timesteps, n_features)."
                 )
             X = validate_data(estimator, X, **kw)
+        check_float32_range(X)
         if reset:
             estimator.input_ndim_ = 2
         return np.asarray(X, dtype=np.float32), None, y
@@ -129,30 +335,18 @@ def check_X(estimator, X, y=None, *, reset: bool):
         raise ValueError(
             "Input X contains infinity or a value too large for dtype('float32')."
         )
-    nan = np.isnan(X)
-    lengths = np.full(n, T, dtype=np.int64)
-    if nan.any():
-        frame_nan = nan.all(axis=2)  # (n, T)
-        # padding = a trailing run of all-NaN frames
-        trailing = np.flip(
-            np.cumprod(np.flip(frame_nan, axis=1), axis=1), axis=1
-        ).astype(bool)
-        if (nan & ~trailing[:, :, None]).any():
-            raise ValueError(
-                "Input X contains NaN. Only whole frames at the end of a sequence "
-                "may be NaN (they mark padding of shorter sequences)."
-            )
-        lengths = T - trailing.sum(axis=1)
-        if (lengths == 0).any():
-            raise ValueError(
-                f"Input X contains NaN: sequence {int(np.argmin(lengths))} is all "
-                "padding (no real frame)."
-            )
-        X = np.where(trailing[:, :, None], 0.0, X)
+    padding = trailing_padding(X)
+    lengths = T - padding.sum(axis=1).astype(np.int64)
+    if (lengths == 0).any():
+        raise ValueError(
+            f"Input X contains NaN: sequence {int(np.argmin(lengths))} is all "
+            "padding (no real frame)."
+        )
+    if padding.any():
+        X = np.where(padding[:, :, None], 0.0, X).astype(X.dtype, copy=False)
+    check_float32_range(X)
     if reset:
         if y is not None:
-            from sklearn.utils.validation import check_consistent_length
-
             check_consistent_length(X, y)
         estimator.input_ndim_ = 3
     elif getattr(estimator, "input_ndim_", 3) == 2:
@@ -161,7 +355,46 @@ def check_X(estimator, X, y=None, *, reset: bool):
     return np.asarray(X, dtype=np.float32), lengths, y
 
 
-def sp_issparse(X) -> bool:
+def _check_ragged(
+    estimator: Any, X: Any, *, reset: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a list of 2-D sequences; returns the padded float32 array and lengths."""
+    seqs = []
+    for i, s in enumerate(X):
+        try:
+            s = check_array(
+                s,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite=True,
+                input_name="X",
+            )
+        except ValueError as exc:
+            raise ValueError(f"Sequence {i} of X: {exc}") from exc
+        check_float32_range(s, sequence=i)
+        seqs.append(s)
+    F = {s.shape[1] for s in seqs}
+    if len(F) > 1:
+        raise ValueError(
+            f"All sequences in X must have the same number of features, got {sorted(F)}."
+        )
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    if (lengths == 0).any():  # pragma: no cover - check_array needs one sample
+        raise ValueError(f"Sequence {int(np.argmin(lengths))} of X has no frames.")
+    if not reset and getattr(estimator, "input_ndim_", 3) == 2:
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on tabular data (2D X); got a "
+            "list of sequences."
+        )
+    T, Fn = int(lengths.max()), F.pop()
+    x = np.zeros((len(seqs), T, Fn), dtype=np.float32)
+    for i, s in enumerate(seqs):
+        x[i, : len(s)] = s
+    _set_or_check_features(estimator, Fn, 3, reset)
+    return x, lengths
+
+
+def sp_issparse(X: Any) -> bool:
+    """Whether ``X`` is a scipy sparse matrix or array."""
     try:
         import scipy.sparse as sp
 
@@ -181,35 +414,97 @@ def _set_or_check_features(estimator, F: int, ndim: int, reset: bool) -> None:
         )
 
 
-def check_y(y, x: np.ndarray, lengths, *, ragged: bool):
-    """Validate labels; returns ``(labels_flat_valid, y_struct, label_type)``.
+# ----------------------------------------------------------------- check_y
 
-    ``label_type`` is ``"sequence"`` (one label per sequence or row) or
-    ``"frame"`` (one label per frame). ``y_struct`` is an object array of the
-    labels shaped ``(n,)`` or ``(n, T)`` with None on padding frames.
+
+@dataclass(frozen=True, eq=False)
+class Labels:
+    """Validated labels, as returned by :func:`check_y`.
+
+    Parameters
+    ----------
+    flat : ndarray of shape (n_labels,)
+        The labels of the real sequences (per-sequence labels) or of the real
+        frames (per-frame labels, row-major order: sequence by sequence,
+        frame by frame, padding frames left out).
+    valid : ndarray of bool of shape (n_samples, n_timesteps) or None
+        For per-frame labels, True on real frames (``valid.sum() ==
+        len(flat)``); None for per-sequence labels.
+    label_type : {"sequence", "frame"}
+        One label per sequence (or tabular row), or one label per frame.
+    """
+
+    flat: np.ndarray
+    valid: np.ndarray | None
+    label_type: str
+
+    def encode(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the classes and the integer-encoded labels.
+
+        Returns
+        -------
+        classes : ndarray
+            ``np.unique(flat)``: the sorted distinct labels.
+        y_enc : ndarray of int64 of shape (n_samples,) or (n_samples, n_timesteps)
+            Index into ``classes`` of every label; -1 on padding frames.
+        """
+        classes, inverse = np.unique(self.flat, return_inverse=True)
+        inverse = np.asarray(inverse, dtype=np.int64).reshape(-1)
+        if self.valid is None:
+            return classes, inverse
+        y_enc = np.full(self.valid.shape, -1, dtype=np.int64)
+        y_enc[self.valid] = inverse
+        return classes, y_enc
+
+
+def check_y(
+    y: Any, x: np.ndarray, lengths: np.ndarray | None, *, ragged: bool
+) -> Labels:
+    """Validate labels for validated inputs.
+
+    Parameters
+    ----------
+    y : array-like or list of array-like
+        ``(n_samples,)`` labels per sequence or row, ``(n_samples,
+        n_timesteps)`` labels per frame (values on padding frames are
+        ignored), or, for ragged X, a list of 1-D per-frame label arrays of
+        the sequences' lengths.
+    x : ndarray
+        Validated X from :func:`check_X`, ``(n, F)`` or ``(n, T, F)``.
+    lengths : ndarray of int of shape (n,) or None
+        Sequence lengths from :func:`check_X` (None for tabular X).
+    ragged : bool
+        Whether X was a list of sequences of different lengths.
+
+    Returns
+    -------
+    Labels
+        ``flat``, ``valid``, ``label_type`` and :meth:`Labels.encode`.
+
+    Raises
+    ------
+    ValueError
+        For missing, empty, NaN, infinite, complex, None, continuous labels,
+        or labels whose shape does not match X.
+    TypeError
+        For labels of mixed types.
     """
     n = x.shape[0]
     if y is None:
         raise ValueError("requires y to be passed, but the target y is None")
+    if x.ndim == 3 and lengths is None:
+        lengths = np.full(n, x.shape[1], dtype=np.int64)
     if ragged and isinstance(y, list | tuple) and len(y) and np.ndim(y[0]) == 1:
-        if len(y) != n:
-            raise ValueError(
-                f"Found input variables with inconsistent numbers of samples: [{n}, {len(y)}]"
-            )
-        ys = [np.asarray(v) for v in y]
-        for i, (v, L) in enumerate(zip(ys, lengths)):
-            if len(v) != L:
-                raise ValueError(
-                    f"Per-frame y of sequence {i} has {len(v)} labels but the sequence has {L} frames."
-                )
-        flat = np.concatenate(ys)
-        _check_targets(flat)
-        T = x.shape[1]
-        grid = np.empty((n, T), dtype=object)
-        for i, v in enumerate(ys):
-            grid[i, : len(v)] = list(v)
-        return flat, grid, "frame"
-    y_arr = np.asarray(y)
+        return _check_ragged_y(y, x, lengths)
+    try:
+        y_arr = np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(
+            f"Could not convert y to an array of labels ({exc}). Give y of shape "
+            "(n_samples,) per sequence or (n_samples, n_timesteps) per frame; with "
+            "a list of sequences of different lengths as X, per-frame y is a list "
+            "of 1-D arrays of the same lengths."
+        ) from exc
     if y_arr.ndim == 0:
         raise ValueError(f"y must be an array of labels, got a scalar {y!r}.")
     if y_arr.shape[0] != n:
@@ -224,12 +519,10 @@ def check_y(y, x: np.ndarray, lengths, *, ragged: bool):
                 f"Per-frame y has {y_arr.shape[1]} time steps but X has {T}; "
                 "give one label per frame, shape (n_samples, n_timesteps)."
             )
-        valid = np.arange(T)[None, :] < lengths[:, None]
+        valid = np.arange(T)[None, :] < np.asarray(lengths)[:, None]
         flat = y_arr[valid]
         _check_targets(flat)
-        grid = y_arr.astype(object)
-        grid[~valid] = None
-        return flat, grid, "frame"
+        return Labels(flat, valid, "frame")
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please "
@@ -243,7 +536,38 @@ def check_y(y, x: np.ndarray, lengths, *, ragged: bool):
             f"y should be (n_samples,) per sequence or (n_samples, n_timesteps) per frame, got shape {y_arr.shape}."
         )
     _check_targets(y_arr)
-    return y_arr, y_arr.astype(object), "sequence"
+    return Labels(y_arr, None, "sequence")
+
+
+def _check_ragged_y(y: Any, x: np.ndarray, lengths: np.ndarray) -> Labels:
+    """Per-frame labels given as a list of 1-D arrays, one per sequence."""
+    n = x.shape[0]
+    if len(y) != n:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: [{n}, {len(y)}]"
+        )
+    ys = []
+    for i, v in enumerate(y):
+        try:
+            v = np.asarray(v)
+        except ValueError as exc:
+            raise ValueError(
+                f"Per-frame y of sequence {i} could not be converted to an array: {exc}"
+            ) from exc
+        if v.ndim != 1:
+            raise ValueError(
+                f"Per-frame y of sequence {i} must be a 1-D array of labels, got shape {v.shape}."
+            )
+        ys.append(v)
+    for i, (v, L) in enumerate(zip(ys, lengths)):
+        if len(v) != L:
+            raise ValueError(
+                f"Per-frame y of sequence {i} has {len(v)} labels but the sequence has {L} frames."
+            )
+    flat = np.concatenate(ys)
+    _check_targets(flat)
+    valid = np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None]
+    return Labels(flat, valid, "frame")
 
 
 def _check_targets(y: np.ndarray) -> None:

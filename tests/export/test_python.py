@@ -454,31 +454,68 @@ def test_invalid_inputs_raise():
         tab.predict([[0.0, nan, 1.0]])
 
 
-def test_preprocessing_is_applied():
+class Scaler:
+    """Duck-typed like a fitted SequenceStandardScaler."""
+
+    def __init__(self, center, scale, clip=None):
+        self.center_, self.scale_, self.clip = center, scale, clip
+
+
+CENTER, SCALE = [1.0, 0.5, -2.0], [3.0, 0.25, 2.0]
+
+
+def test_scaler_is_applied():
     hole = hole_for("seq_seq", 1)
     module = build("(map (ite (affine_a) (affine_b) (const)))", hole, 4)
     X, lengths, ragged = make_data(hole, 4)
     X = X * 3.0 + 1.0
     ragged = [[[v * 3.0 + 1.0 for v in f] for f in seq] for seq in ragged]
-    pre = {"center": [1.0, 0.5, -2.0], "scale": [3.0, 0.25, 2.0], "clip": 2.5}
-    Z = np.clip((X - pre["center"]) / pre["scale"], -2.5, 2.5)
+    Z = np.clip((X - CENTER) / np.asarray(SCALE), -2.5, 2.5)
     for i, length in enumerate(lengths):
         Z[i, length:] = 0.0
-    source = to_python_source(module, classes=[False, True], preprocessing=pre)
+    scaler = Scaler(np.array(CENTER), np.array(SCALE), clip=np.float64(2.5))
+    source = to_python_source(module, classes=[False, True], scaler=scaler)
+    assert "CLIP = 2.5" in source and "SCALE = [3.0, 0.25, 2.0]" in source
     [result] = run_isolated([{"source": source, "X": ragged}])
     assert_equivalent(result, module, Z, lengths, [False, True])
-    no_clip = dict(pre, clip=None)
-    source = to_python_source(module, classes=[False, True], preprocessing=no_clip)
-    Z = (X - pre["center"]) / pre["scale"]
+    source = to_python_source(
+        module, classes=[False, True], scaler=Scaler(CENTER, SCALE)
+    )
+    assert "CLIP = None" in source
+    Z = (X - CENTER) / np.asarray(SCALE)
     assert_equivalent(run_restricted(source, ragged), module, Z, lengths, [False, True])
-    with pytest.raises(ValueError, match="scale"):
-        to_python_source(
-            module, classes=[0, 1], preprocessing=dict(pre, scale=[1, 0, 1])
-        )
-    with pytest.raises(ValueError, match="center"):
-        to_python_source(module, classes=[0, 1], preprocessing=dict(pre, center=[1.0]))
-    with pytest.raises(ValueError, match="Unknown"):
-        to_python_source(module, classes=[0, 1], preprocessing={"mean": [0, 0, 0]})
+
+
+@pytest.mark.parametrize(
+    "scaler, error, match",
+    [
+        (object(), TypeError, "center_, scale_ and clip"),
+        (Scaler([1.0], SCALE), ValueError, r"scaler.center_ has 1 values, expected 3"),
+        (Scaler(CENTER, SCALE * 2), ValueError, r"scaler.scale_ has 6 values"),
+        (Scaler([1.0, math.nan, 0.0], SCALE), ValueError, "center_ must be finite"),
+        (Scaler(CENTER, [1.0, math.inf, 1.0]), ValueError, "scale_ must be finite"),
+        (Scaler(CENTER, [1.0, 0.0, 1.0]), ValueError, "must not contain zeros"),
+        (Scaler(CENTER, SCALE, clip=0.0), ValueError, "clip must be positive, got 0.0"),
+        (Scaler(CENTER, SCALE, clip=-1), ValueError, "clip must be positive"),
+        (Scaler(CENTER, SCALE, clip=math.nan), ValueError, "clip must be positive"),
+        (Scaler(CENTER, SCALE, clip="big"), ValueError, "clip must be a number"),
+        (Scaler("abc", SCALE), ValueError, "center_ must be a sequence of 3 numbers"),
+        (Scaler(2.0, SCALE), ValueError, "center_ must be a sequence of 3 numbers"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_invalid_scaler_raises(scaler, error, match):
+    module = build("(affine)", hole_for("atom_atom", 1), 0)
+    with pytest.raises(error, match=match):
+        to_python_source(module, classes=[0, 1], scaler=scaler)
+
+
+def test_unfitted_scaler_raises():
+    from sklearn_dpads.preprocessing import SequenceStandardScaler
+
+    module = build("(affine)", hole_for("atom_atom", 1), 0)
+    with pytest.raises(TypeError, match="must be a fitted scaler"):
+        to_python_source(module, classes=[0, 1], scaler=SequenceStandardScaler())
 
 
 # labels -------------------------------------------------------------------------------

@@ -626,3 +626,39 @@ def test_default_dsl_is_valid_python_names():
     for p in dsl.productions:
         assert _IDENT.match(p.name) and not keyword.iskeyword(p.name)
         assert p.cost >= 0 and not math.isnan(p.cost)
+
+
+# duplicate feature names and colliding group names ------------------------------
+
+
+@pytest.mark.parametrize(
+    "names, dup, first, second",
+    [
+        (["a", "b", "a"], "a", 0, 2),
+        (["speed", 1, "1"], "1", 1, 2),  # equal once made strings
+    ],
+)
+def test_duplicate_feature_names_rejected(names, dup, first, second):
+    msg = rf"feature_names has the duplicate name '{dup}' \(features {first} and {second}\)"
+    with pytest.raises(ValueError, match=msg):
+        resolve_feature_groups(3, None, names)
+    with pytest.raises(ValueError, match=msg):
+        default_dsl(3, None, names)  # would silently drop a default group
+    with pytest.raises(ValueError, match=msg):
+        default_dsl(3, {"all": [0, 1, 2]}, names)
+    with pytest.raises(GrammarError, match=msg):
+        DSLBuilder(3, feature_names=names).add(constant_production()).build()
+    with pytest.raises(GrammarError, match=msg):
+        DSL([constant_production()], 3, names)
+
+
+def test_group_keys_equal_as_strings_rejected():
+    msg = r"feature_groups has the keys 1 and '1', which both become the group name '1'"
+    with pytest.raises(ValueError, match=msg):
+        resolve_feature_groups(2, {1: [0], "1": [1]})
+    with pytest.raises(ValueError, match=msg):
+        default_dsl(2, {1: [0], "1": [1]})
+    # names that only differ after safe_identifier stay distinct groups
+    dsl = default_dsl(2, {"x y": [0], "x-y": [1]})
+    assert dsl["affine_x_y"].params["group"] == "x y"
+    assert dsl["affine_x_y_2"].params["group"] == "x-y"

@@ -1,0 +1,113 @@
+"""A fitted program in shippable forms: the object ``export_program()`` returns."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sklearn_dpads.export.python import ScalerLike, to_python_source
+from sklearn_dpads.program import Program
+from sklearn_dpads.semantics.compile import ProgramModule
+
+__all__ = ["ExportedProgram", "build_export"]
+
+
+@dataclass
+class ExportedProgram:
+    """A fitted program in shippable forms.
+
+    Parameters
+    ----------
+    program : Program
+        The discrete program (``str()`` gives its s-expression).
+    text : str
+        Readable form with feature-group names.
+    source : str
+        Standalone Python (standard library only) defining ``predict(X)``,
+        ``predict_proba(X)`` and ``decision_function(X)``.
+    _module : ProgramModule, optional
+        The compiled program :attr:`expression` is computed from.
+    _feature_names : list of str, optional
+        Names of the symbols of :attr:`expression`.
+    _expression : sympy expression, optional
+        Cache of :attr:`expression`.
+    """
+
+    program: Program
+    text: str
+    source: str
+    _module: Any = field(repr=False, default=None)
+    _feature_names: Any = field(repr=False, default=None)
+    _expression: Any = field(repr=False, default=None)
+
+    @property
+    def expression(self):
+        """The program's logit(s) as a sympy expression (computed on first access)."""
+        if self._expression is None:
+            from sklearn_dpads.export.sympy import to_sympy
+
+            self._expression = to_sympy(self._module, feature_names=self._feature_names)
+        return self._expression
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :attr:`source` to ``path`` (a ``.py`` file importable anywhere).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (UTF-8).
+        """
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(self.source)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def build_export(
+    module: ProgramModule,
+    *,
+    classes: Sequence[Any],
+    scaler: ScalerLike | None = None,
+    feature_names: Sequence[str] | None = None,
+    logit_offset: float = 0.0,
+) -> ExportedProgram:
+    """Bundle a fitted program as text, standalone Python and (lazily) sympy.
+
+    Parameters
+    ----------
+    module : ProgramModule
+        The compiled, trained program; its ``program`` and ``dsl`` give
+        :attr:`ExportedProgram.program` and :attr:`ExportedProgram.text`.
+    classes : sequence
+        The class labels, in the order of the logits (see
+        :func:`~sklearn_dpads.export.to_python_source`).
+    scaler : ScalerLike, optional
+        The fitted input scaler (``center_``, ``scale_``, ``clip``), e.g. the
+        estimator's ``scaler_``; None for no preprocessing.
+    feature_names : sequence of str, optional
+        Names for the source's comments and the expression's symbols
+        (default: the DSL's).
+    logit_offset : float, default=0.0
+        Added to a binary program's logit (the tuned decision threshold).
+
+    Returns
+    -------
+    ExportedProgram
+        ``program``, ``text``, ``source``, and ``expression`` on first access.
+    """
+    if feature_names is not None:
+        feature_names = [str(name) for name in feature_names]
+    source = to_python_source(
+        module,
+        classes=list(classes),
+        scaler=scaler,
+        feature_names=feature_names,
+        logit_offset=logit_offset,
+    )
+    program = module.program
+    return ExportedProgram(
+        program, program.pretty(module.dsl), source, module, feature_names
+    )

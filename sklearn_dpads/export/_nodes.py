@@ -1,0 +1,237 @@
+"""The per-node code of the Python export: one function per program node.
+
+Every node of the AST becomes ``def <prefix>_n_<path>(x)`` (atom input: ``x``
+is a list of floats) or ``(xs)`` (sequence input: a list of frames), returning
+a list of floats or one per frame, as the torch modules of
+:mod:`sklearn_dpads.semantics` do. Parameters are read with
+:meth:`~sklearn_dpads.semantics.ProgramModule.leaf` and written as exact
+literals; the sequence helpers called (``_dp_fold``, ``_dp_window_means``) are
+real functions of :mod:`sklearn_dpads.export._runtime`.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+
+from sklearn_dpads.export._safety import (
+    comment_text,
+    float_literal,
+    user_function_code,
+)
+from sklearn_dpads.program import TypedNode
+from sklearn_dpads.semantics.compile import LeafParameters, ProgramModule
+
+__all__ = ["NodeGenerator"]
+
+_MAX_INLINE_TERMS = 64
+
+
+class NodeGenerator:
+    """Writes one function per program node, plus the user functions they call.
+
+    Parameters
+    ----------
+    module : ProgramModule
+        The compiled (and trained) program.
+    prefix : str
+        The export's ``func_name_prefix``.
+
+    Attributes
+    ----------
+    blocks : list of str
+        The node functions (and constants of large affine maps), children first.
+    user_code : list of str
+        The copied ``python_function`` of every user production used.
+    helpers : set of str
+        The optional runtime helpers the node functions call.
+    """
+
+    def __init__(self, module: ProgramModule, prefix: str) -> None:
+        self.module = module
+        self.p = prefix
+        self.n_features = module.dsl.n_features
+        self.subprograms = dict(module.program.walk())
+        self.blocks: list[str] = []
+        self.user_code: list[str] = []
+        self.helpers: set[str] = set()  # optional runtime helpers used
+        self._user_alias: dict[str, str] = {}
+
+    def _fname(self, path: tuple[int, ...]) -> str:
+        return f"{self.p}_n" + "".join(f"_{i}" for i in path)
+
+    def _helper(self, name: str) -> str:
+        self.helpers.add(name)
+        return self.p + name
+
+    def _ew_alias(self, prod) -> str:
+        if prod.name not in self._user_alias:
+            alias = f"{self.p}_dp_ew_{prod.name}"
+            self.user_code.append(
+                f"# python_function of the user production {prod.name!r}\n"
+                + user_function_code(prod, alias)
+            )
+            self._user_alias[prod.name] = alias
+        return self._user_alias[prod.name]
+
+    def emit(self, node: TypedNode) -> None:
+        """Write the functions of ``node`` and of its descendants to :attr:`blocks`.
+
+        Parameters
+        ----------
+        node : TypedNode
+            The node (the root: the whole program), type-checked.
+        """
+        for child in node.children:
+            self.emit(child)
+        prod, hole = node.production, node.hole
+        kids = [self._fname(c.path) for c in node.children]
+        head = [f"def {self._fname(node.path)}({'xs' if hole.input.is_seq else 'x'}):"]
+        head.append(f'    """{prod.name} : {hole}."""')
+        text = self.subprograms[node.path].render()
+        for line in textwrap.wrap(text, 80, break_long_words=False):
+            head.append(f"    # {line}")
+        if hole.input.is_seq:
+            body = self._seq_body(node, prod.kind, kids)
+        else:
+            body = self._atom_body(node, prod.kind, kids)
+        self.blocks.append("\n".join(head + ["    " + b for b in body]) + "\n")
+
+    # atom input: x is a list of floats, returns a list of floats ---------------
+    def _atom_body(self, node: TypedNode, kind: str, kids: list[str]) -> list[str]:
+        leaf = self.module.leaf(node.path)
+        if kind == "affine":
+            return self._affine_body(node, leaf)
+        if kind == "constant":
+            return ["return [" + ", ".join(map(float_literal, leaf.value)) + "]"]
+        if kind in ("add", "multiply"):
+            op = "+" if kind == "add" else "*"
+            return [
+                f"a = {kids[0]}(x)",
+                f"b = {kids[1]}(x)",
+                f"return [u {op} v for u, v in zip(a, b)]",
+            ]
+        if kind == "elementwise":
+            alias = self._ew_alias(node.production)
+            lines = [f"a{i} = {kid}(x)" for i, kid in enumerate(kids)]
+            us = ", ".join(f"u{i}" for i in range(len(kids)))
+            if len(kids) == 1:
+                lines.append(f"return [float({alias}(u0)) for u0 in a0]")
+            else:
+                zs = ", ".join(f"a{i}" for i in range(len(kids)))
+                lines.append(f"return [float({alias}({us})) for {us} in zip({zs})]")
+            return lines
+        if kind == "ite":
+            return [
+                f"s = {self.p}_dp_sigmoid({float_literal(leaf.beta)} * {kids[0]}(x)[0])",
+                f"f = {kids[1]}(x)",
+                f"g = {kids[2]}(x)",
+                "return [s * u + (1.0 - s) * v for u, v in zip(f, g)]",
+            ]
+        raise TypeError(  # pragma: no cover - typing prevents this
+            f"Production kind {kind!r} cannot fill the atom hole {node.hole}."
+        )
+
+    def _affine_body(self, node: TypedNode, leaf: LeafParameters) -> list[str]:
+        rows, b, sel = leaf.weight, leaf.bias, leaf.indices
+        d, k = node.hole.input.size, node.hole.output.size
+        if len(rows) != k or any(len(row) != len(sel) for row in rows):
+            raise ValueError(
+                f"Affine node {node.path} has a {len(rows)}-row weight matrix for "
+                f"{len(sel)} inputs, expected {k} rows."
+            )
+        group = node.production.params.get("group")
+        idx = node.production.params.get("indices")
+        desc = "all inputs" if idx is None else f"features {list(idx)}"
+        if d > self.n_features and idx is not None:
+            desc += f" and accumulator inputs {list(range(self.n_features, d))}"
+        lines = [f"# affine map of {desc}"]
+        if group is not None:
+            lines.append(f"# feature group: {comment_text(group)}")
+        if len(sel) <= _MAX_INLINE_TERMS:
+            lines.append("return [")
+            for row, bias in zip(rows, b):
+                terms = _linear_terms(row, sel, bias)
+                lines.extend("    " + t for t in _wrap_terms(terms, 8, 88))
+            return lines + ["]"]
+        name = self._fname(node.path)
+        self.blocks.append(
+            f"{name}_I = ({', '.join(str(i) for i in sel)},)\n{name}_W = (\n"
+            + "".join(f"    ({', '.join(map(float_literal, r))},),\n" for r in rows)
+            + f")\n{name}_B = ({', '.join(map(float_literal, b))},)\n"
+        )
+        lines.append(
+            f"return [sum([w * x[i] for w, i in zip(row, {name}_I)]) + c "
+            f"for row, c in zip({name}_W, {name}_B)]"
+        )
+        return lines
+
+    # sequence input: xs is a list of frames, returns a list of per-step vectors --
+    def _seq_body(self, node: TypedNode, kind: str, kids: list[str]) -> list[str]:
+        if kind == "map":
+            return [f"return [{kids[0]}(x) for x in xs]"]
+        if kind == "map_prefixes":
+            return [
+                "# the child's per-step outputs are its values on every prefix",
+                f"return {kids[0]}(xs)",
+            ]
+        if kind == "fold":
+            k = node.hole.output.size
+            return [
+                "# the accumulator after every frame (it starts at zero)",
+                f"return {self._helper('_dp_fold')}({kids[0]}, xs, {k})",
+            ]
+        if kind == "window":
+            left = self.module.leaf(node.path).left
+            means = self._helper("_dp_window_means")
+            return [
+                f"# mean of the frames t-{left}..t of every prefix, then the child",
+                f"return [{kids[0]}(m) for m in {means}(xs, {left})]",
+            ]
+        if kind == "ite":
+            beta = float_literal(self.module.leaf(node.path).beta)
+            return [
+                f"c = {kids[0]}(xs)",
+                f"f = {kids[1]}(xs)",
+                f"g = {kids[2]}(xs)",
+                "out = []",
+                "for ct, ft, gt in zip(c, f, g):",
+                f"    s = {self.p}_dp_sigmoid({beta} * ct[0])",
+                "    out.append([s * u + (1.0 - s) * v for u, v in zip(ft, gt)])",
+                "return out",
+            ]
+        raise TypeError(  # pragma: no cover - typing prevents this
+            f"Production kind {kind!r} cannot fill the sequence hole {node.hole}."
+        )
+
+
+def _linear_terms(row: Sequence[float], sel: Sequence[int], bias: float) -> list[str]:
+    """Terms of ``sum_j row[j] * x[sel[j]] + bias`` with exact literals."""
+    parts: list[str] = []
+    for j, (w, i) in enumerate(zip(row, sel)):
+        neg = j > 0 and not math.isnan(w) and math.copysign(1.0, w) < 0
+        term = f"{float_literal(-w if neg else w)} * x[{i}]"
+        parts.append(term if j == 0 else f"{'-' if neg else '+'} {term}")
+    neg = bool(parts) and not math.isnan(bias) and math.copysign(1.0, bias) < 0
+    lit = float_literal(-bias if neg else bias)
+    parts.append(f"{'-' if neg else '+'} {lit}" if parts else lit)
+    return parts
+
+
+def _wrap_terms(parts: list[str], indent: int, width: int) -> list[str]:
+    """One list element made of ``parts``, wrapped in parentheses when long."""
+    one = " ".join(parts)
+    if len(one) + indent + 1 <= width:
+        return [one + ","]
+    lines = ["("]
+    cur = ""
+    for part in parts:
+        if cur and len(cur) + 1 + len(part) + indent + 4 > width:
+            lines.append("    " + cur)
+            cur = part
+        else:
+            cur = f"{cur} {part}" if cur else part
+    lines.append("    " + cur)
+    lines.append("),")
+    return lines

@@ -1,0 +1,154 @@
+"""The runtime of exported programs, as real Python code.
+
+:func:`~sklearn_dpads.export.to_python_source` copies the functions it needs
+verbatim into the generated module, renaming module-level names (prefix, and
+a variant such as ``_dp_proba_binary`` to ``_dp_proba``). So they use only
+``math``, carry no type hints (old Pythons), and name no module-level name
+inside an f-string (the renaming skips strings; the exporter checks it). The
+constants stand in for an exported module's, ``_n`` for its program.
+"""
+
+import math
+
+CLASSES: list = [0, 1]
+N_FEATURES = 1
+LOGIT_OFFSET = 0.0
+CENTER: list | None = None
+SCALE: list | None = None
+CLIP: float | None = None
+
+
+def _n(x):  # pragma: no cover
+    """The program's root function; every export defines its own."""
+    raise NotImplementedError
+
+
+def _dp_sigmoid(z):
+    """Numerically stable logistic function."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _dp_argmax(p):
+    """Index of the largest entry (the first one on ties)."""
+    best = 0
+    for j in range(1, len(p)):
+        if p[j] > p[best]:
+            best = j
+    return best
+
+
+def _dp_proba_binary(z):
+    """Class probabilities from a single logit, shifted by LOGIT_OFFSET."""
+    s = _dp_sigmoid(z[0] + LOGIT_OFFSET)
+    return [1.0 - s, s]
+
+
+def _dp_proba_softmax(z):
+    """Class probabilities from a logit vector (softmax)."""
+    m = max(z)
+    e = [math.exp(v - m) for v in z]
+    t = sum(e)
+    return [v / t for v in e]
+
+
+def _dp_score_binary(z):
+    """The decision value of a single logit: the logit plus LOGIT_OFFSET."""
+    return z[0] + LOGIT_OFFSET
+
+
+def _dp_score_multi(z):
+    """The decision value of a logit vector: the logits."""
+    return list(z)
+
+
+def _dp_frame(frame, where):
+    """Validate one frame (or tabular row) and apply the preprocessing."""
+    values = [float(v) for v in frame]
+    expected = N_FEATURES
+    if len(values) != expected:
+        raise ValueError(f"{where} has {len(values)} features, expected {expected}.")
+    for v in values:
+        if v != v or v in (math.inf, -math.inf):
+            raise ValueError(f"{where} contains NaN or infinity.")
+    if SCALE is not None:
+        values = [(v - c) / s for v, c, s in zip(values, CENTER, SCALE)]
+    if CLIP is not None:
+        values = [min(max(v, -CLIP), CLIP) for v in values]
+    return values
+
+
+def _dp_sequence(seq, i):
+    """A sequence as a list of preprocessed frames, padding dropped."""
+    frames = [list(frame) for frame in seq]
+    end = len(frames)
+    while (
+        end > 0
+        and len(frames[end - 1]) > 0
+        and all(float(v) != float(v) for v in frames[end - 1])
+    ):
+        end -= 1
+    if end == 0:
+        raise ValueError(
+            f"Sequence {i} has no frames (after dropping trailing all-NaN "
+            "padding frames)."
+        )
+    return [_dp_frame(frames[t], f"Frame {t} of sequence {i}") for t in range(end)]
+
+
+def _dp_outputs_rows(X, fn):
+    """``fn`` of the logit vector of every sample (tabular input)."""
+    return [fn(_n(_dp_frame(X[i], f"Sample {i}"))) for i in range(len(X))]
+
+
+def _dp_outputs_last(X, fn):
+    """``fn`` of the logit vector of every sequence (at its last frame)."""
+    return [fn(_n(_dp_sequence(X[i], i))[-1]) for i in range(len(X))]
+
+
+def _dp_outputs_steps(X, fn):
+    """``fn`` of the logit vector of every real frame of every sequence."""
+    return [[fn(z) for z in _n(_dp_sequence(X[i], i))] for i in range(len(X))]
+
+
+def _dp_window_means(xs, left):
+    """For every frame t, the mean of the frames t-left..t (fewer at the start)."""
+    out = []
+    for t in range(len(xs)):
+        w = xs[max(0, t - left) : t + 1]
+        n = len(w)
+        out.append([sum(col) / n for col in zip(*w)])
+    return out
+
+
+def _dp_fold(step, xs, k):
+    """All states of ``acc = step(x + acc)`` over the frames, from k zeros."""
+    acc = [0.0] * k
+    out = []
+    for x in xs:
+        acc = step(x + acc)
+        out.append(acc)
+    return out
+
+
+def decision_function(X):
+    """Raw logits (see the module docstring)."""
+    return _dp_outputs(X, _dp_score)
+
+
+def predict_proba(X):
+    """Class probabilities, in the order of CLASSES."""
+    return _dp_outputs(X, _dp_proba)
+
+
+def predict(X):
+    """Predicted class labels."""
+    return _dp_outputs(X, lambda z: CLASSES[_dp_argmax(_dp_proba(z))])
+
+
+# An export picks one variant of each (to_python_source); these defaults let
+# the module run as it is.
+_dp_proba, _dp_score = _dp_proba_softmax, _dp_score_multi
+_dp_outputs = _dp_outputs_rows

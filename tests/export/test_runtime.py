@@ -1,0 +1,251 @@
+"""Tests of the runtime of exported programs (sklearn_dpads.export._runtime).
+
+The helpers are real functions: they are tested here as they are, against
+torch where torch has the same operation, and then as copied (and renamed)
+into exported source.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_dpads.export import _runtime as rt
+from sklearn_dpads.export.python import _copy_functions, _rename, _runtime_code
+from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.semantics.ops import prefix_window_mean
+
+RUNTIME_FUNCTIONS = [
+    obj
+    for name, obj in vars(rt).items()
+    if inspect.isfunction(obj) and obj.__module__ == rt.__name__
+]
+
+
+@pytest.fixture
+def exported(monkeypatch):
+    """Set the runtime's stand-in constants, as an exported module defines them."""
+
+    def setup(**constants):
+        for name, value in constants.items():
+            monkeypatch.setattr(rt, name, value)
+
+    return setup
+
+
+# the helpers, as real code -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("z", [-800.0, -30.0, -1.5, -1e-300, 0.0, 1e-12, 2.0, 800.0])
+def test_sigmoid_is_stable_and_matches_torch(z):
+    got = rt._dp_sigmoid(z)
+    want = torch.sigmoid(torch.tensor(z, dtype=torch.float64)).item()
+    assert got == pytest.approx(want, rel=1e-15, abs=1e-300)
+    assert 0.0 <= got <= 1.0
+    assert rt._dp_sigmoid(0.0) == 0.5
+
+
+def test_argmax_takes_the_first_of_ties():
+    assert rt._dp_argmax([0.2, 0.5, 0.5, 0.1]) == 1
+    assert rt._dp_argmax([0.7]) == 0
+    assert rt._dp_argmax([0.1, 0.2, 0.3]) == 2
+
+
+@pytest.mark.parametrize("z", [[0.0, 0.0, 0.0], [1.0, -2.0, 3.5], [1000.0, 1001.0, -5]])
+def test_softmax_matches_torch(z):
+    got = rt._dp_proba_softmax(z)
+    want = torch.softmax(torch.tensor(z, dtype=torch.float64), dim=0).tolist()
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-300)
+    assert math.fsum(got) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_binary_proba_and_score_add_the_offset(exported):
+    exported(LOGIT_OFFSET=-0.75)
+    assert rt._dp_score_binary([2.0]) == 1.25
+    p0, p1 = rt._dp_proba_binary([2.0])
+    assert p1 == rt._dp_sigmoid(1.25) and p0 == 1.0 - p1
+    assert rt._dp_score_multi((1.0, 2.0)) == [1.0, 2.0]
+
+
+def test_frame_validates_and_scales(exported):
+    exported(N_FEATURES=3, CENTER=None, SCALE=None, CLIP=None)
+    assert rt._dp_frame(np.array([1, 2, 3]), "Row") == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="^Row 4 has 2 features, expected 3.$"):
+        rt._dp_frame([1.0, 2.0], "Row 4")
+    with pytest.raises(ValueError, match="^Row contains NaN or infinity.$"):
+        rt._dp_frame([1.0, math.nan, 2.0], "Row")
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        rt._dp_frame([1.0, -math.inf, 2.0], "Row")
+    exported(CENTER=[1.0, 0.0, -1.0], SCALE=[2.0, 0.5, 1.0])
+    assert rt._dp_frame([3.0, 1.0, 9.0], "Row") == [1.0, 2.0, 10.0]
+    exported(CLIP=1.5)
+    assert rt._dp_frame([3.0, 1.0, -9.0], "Row") == [1.0, 1.5, -1.5]
+
+
+def test_sequence_drops_trailing_padding_only(exported):
+    exported(N_FEATURES=2, CENTER=None, SCALE=None, CLIP=None)
+    nan = math.nan
+    seq = [[1.0, 2.0], [nan, 1.0], [3.0, 4.0], [nan, nan], [nan, nan]]
+    with pytest.raises(ValueError, match="^Frame 1 of sequence 7 contains NaN"):
+        rt._dp_sequence(seq, 7)
+    seq[1] = [5.0, 6.0]
+    assert rt._dp_sequence(seq, 0) == [[1.0, 2.0], [5.0, 6.0], [3.0, 4.0]]
+    with pytest.raises(ValueError, match="Sequence 2 has no frames"):
+        rt._dp_sequence([[nan, nan]], 2)
+    with pytest.raises(ValueError, match="no frames"):
+        rt._dp_sequence([], 0)
+
+
+@pytest.mark.parametrize("left", [0, 1, 4, 30])
+def test_window_means_match_the_torch_semantics(left):
+    rng = np.random.default_rng(left)
+    x = rng.normal(size=(1, 9, 3))
+    mask = torch.ones(1, 9, dtype=torch.bool)
+    want = prefix_window_mean(torch.as_tensor(x), mask, left)[0].numpy()
+    got = rt._dp_window_means(x[0].tolist(), left)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert rt._dp_window_means([], left) == []
+
+
+def test_fold_returns_every_state():
+    seen = []
+
+    def step(v):  # v = frame + accumulator
+        seen.append(list(v))
+        return [v[0] + v[2], v[1] * 2]
+
+    assert rt._dp_fold(step, [[1.0, 1.0], [2.0, 0.5]], 2) == [[1.0, 2.0], [3.0, 1.0]]
+    assert seen == [[1.0, 1.0, 0.0, 0.0], [2.0, 0.5, 1.0, 2.0]]
+    assert rt._dp_fold(step, [], 2) == []
+
+
+def test_entry_points_on_sequences(exported):
+    def root(xs):  # logit of every prefix: running sum of feature 0
+        total, out = 0.0, []
+        for x in xs:
+            total += x[0]
+            out.append([total])
+        return out
+
+    X = [[[1.0], [-3.0]], [[0.5], [math.nan]]]
+    exported(N_FEATURES=1, CENTER=None, SCALE=None, CLIP=None, LOGIT_OFFSET=0.5)
+    exported(CLASSES=["no", "yes"], _n=root, _dp_score=rt._dp_score_binary)
+    exported(_dp_proba=rt._dp_proba_binary, _dp_outputs=rt._dp_outputs_last)
+    assert rt.decision_function(X) == [-1.5, 1.0]
+    assert rt.predict(X) == ["no", "yes"]
+    assert rt.predict_proba(X)[1] == [1.0 - rt._dp_sigmoid(1.0), rt._dp_sigmoid(1.0)]
+    exported(_dp_outputs=rt._dp_outputs_steps)
+    assert rt.decision_function(X) == [[1.5, -1.5], [1.0]]
+    assert rt.predict(X) == [["yes", "no"], ["yes"]]
+
+
+def test_entry_points_on_rows(exported):
+    exported(N_FEATURES=2, CENTER=[0.0, 1.0], SCALE=[1.0, 1.0], CLIP=None)
+    exported(CLASSES=[3, 1, 2], _n=lambda x: [x[0], x[1], 0.0])
+    exported(_dp_proba=rt._dp_proba_softmax, _dp_score=rt._dp_score_multi)
+    exported(_dp_outputs=rt._dp_outputs_rows)
+    assert rt.decision_function([[1.0, 1.0], [0.0, 3.0]]) == [
+        [1.0, 0.0, 0.0],
+        [0.0, 2.0, 0.0],
+    ]
+    assert rt.predict([[1.0, 1.0], [0.0, 3.0]]) == [3, 1]
+    with pytest.raises(ValueError, match="^Sample 1 has 1 features"):
+        rt.predict([[1.0, 1.0], [0.0]])
+
+
+# what makes the helpers copyable ----------------------------------------------------
+
+
+def test_runtime_uses_only_math_and_no_annotations():
+    tree = ast.parse(Path(rt.__file__).read_text())
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert [a.name for n in imports for a in n.names] == ["math"]
+    for fn in RUNTIME_FUNCTIONS:
+        assert not fn.__annotations__, fn.__name__
+        assert inspect.getdoc(fn), fn.__name__
+
+
+def test_no_runtime_global_inside_an_f_string():
+    globals_ = {n for n in vars(rt) if not n.startswith("__")} - {"math"}
+    for fn in RUNTIME_FUNCTIONS:
+        for node in ast.walk(ast.parse(inspect.getsource(fn))):
+            if isinstance(node, ast.JoinedStr):
+                names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                assert not names & globals_, (fn.__name__, names & globals_)
+
+
+def test_rename_changes_names_only():
+    src = 'def f(a):\n    """f and CLASSES."""\n    return math.f(CLASSES, "CLASSES", a.CLASSES)\n'
+    got = _rename(src, {"f": "p_g", "CLASSES": "p_CLASSES"})
+    assert got == (
+        'def p_g(a):\n    """f and CLASSES."""\n'
+        '    return math.f(p_CLASSES, "CLASSES", a.CLASSES)\n'
+    )
+
+
+def _fstring_user(x):
+    return f"{CLASSES}"  # noqa: F821 - a module-level name of an export
+
+
+def test_copy_rejects_a_global_it_cannot_rename():
+    assert "CLASSES" in _copy_functions({"_f": _fstring_user}, "")
+    with pytest.raises(RuntimeError, match=re.escape("['CLASSES']")):
+        _copy_functions({"_f": _fstring_user}, "p_")
+
+
+HOLES = ["atom[3] -> atom[1]", "list[3] -> atom[3]", "list[3] -> list[1]"]
+
+
+@pytest.mark.parametrize("hole", HOLES)
+@pytest.mark.parametrize("prefix", ["", "m2_"])
+def test_copied_runtime_is_the_runtime_renamed(hole, prefix):
+    hole = parse_type(hole)
+    n_out = hole.output.size
+    helpers = {"_dp_fold", "_dp_window_means"} if hole.input.is_seq else set()
+    code = _runtime_code(hole, n_out, helpers, prefix)
+    defined = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
+    want = ["_dp_sigmoid", "_dp_proba", "_dp_score", "_dp_argmax", "_dp_frame"]
+    want += ["_dp_sequence"] if hole.input.is_seq else []
+    want += ["_dp_outputs", *sorted(helpers)]
+    want += ["decision_function", "predict_proba", "predict"]
+    assert defined == [prefix + n for n in want]
+    # undoing the renaming gives back the runtime's own source, verbatim
+    variant = {
+        "_dp_proba": "_dp_proba_binary" if n_out == 1 else "_dp_proba_softmax",
+        "_dp_score": "_dp_score_binary" if n_out == 1 else "_dp_score_multi",
+        "_dp_outputs": (
+            "_dp_outputs_rows"
+            if not hole.input.is_seq
+            else "_dp_outputs_steps"
+            if hole.output.is_seq
+            else "_dp_outputs_last"
+        ),
+    }
+    blocks = code.split("\n\n\ndef ")
+    for name, block in zip(want, blocks):
+        original = inspect.getsource(getattr(rt, variant.get(name, name)))
+        block = block if block.startswith("def ") else "def " + block
+        back = re.sub(rf"\b{prefix}(\w)", r"\1", block) if prefix else block
+        back = back.replace(f"def {name}(", f"def {variant.get(name, name)}(", 1)
+        assert back.rstrip() == original.rstrip(), name
+    # every name it uses is defined by it, by the exported module or is a builtin
+    tree = ast.parse(code)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    module_names = {prefix + n for n in ("CLASSES", "N_FEATURES", "LOGIT_OFFSET")}
+    module_names |= {prefix + n for n in ("CENTER", "SCALE", "CLIP", "_n")}
+    local = {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+    local |= {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    unknown = used - set(defined) - module_names - local - set(dir(builtins))
+    assert unknown == {"math"}
