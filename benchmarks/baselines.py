@@ -184,6 +184,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             "callbacks": [
                 EarlyStopping(patience=self.patience, load_best=True, sink=noop)
             ],
+            # the default accuracy scoring cannot handle per-frame targets
+            "callbacks__valid_acc": None,
         }
 
     def predict_proba(self, X):

@@ -7,33 +7,27 @@ and finalise. A fit that raises leaves the estimator exactly as it was.
 
 from __future__ import annotations
 
-import copy
-import numbers
 import time
 import warnings
 
 import numpy as np
-import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_dpads._fit_plan import FitPlan, make_plan
+from sklearn_dpads._fit_plan import PARAMETER_CONSTRAINTS, make_plan, run_plan
+from sklearn_dpads._threshold import logits_to_proba
 from sklearn_dpads.exceptions import SearchTimeoutWarning
 from sklearn_dpads.export import ExportedProgram, build_export
-from sklearn_dpads.grammar.dsl import DSL
-from sklearn_dpads.metrics import tune_logit_offset
-from sklearn_dpads.preprocessing import SequenceStandardScaler
-from sklearn_dpads.search import SearchClock, run_search
+from sklearn_dpads.preprocessing import real_frames, scale_padded
 from sklearn_dpads.search._progress import SearchReporter
 from sklearn_dpads.training.data import SequenceDataset
-from sklearn_dpads.training.nets import predict_logits, valid_binary_logits
-from sklearn_dpads.training.search_trainer import SkorchSearchTrainer
-from sklearn_dpads.utils._sklearn_compat import Interval, StrOptions, _fit_context
-from sklearn_dpads.utils._torch import check_device, seeded_torch, torch_threads
+from sklearn_dpads.training.nets import predict_logits
+from sklearn_dpads.utils._sklearn_compat import _fit_context
+from sklearn_dpads.utils._torch import check_device, torch_threads
 from sklearn_dpads.utils.validation import check_X, check_y, is_ragged
 
-__all__ = ["ProgramSynthesisClassifier", "ExportedProgram"]
+__all__ = ["ProgramSynthesisClassifier"]
 
 
 class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
@@ -190,53 +184,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints: dict = {
-        "dsl": [DSL, None],
-        "feature_groups": [dict, None],
-        "feature_names": ["array-like", None],
-        "extra_productions": [list, tuple, None],
-        "max_depth": [Interval(numbers.Integral, 1, 12, closed="both")],
-        "unfold_step": [Interval(numbers.Integral, 1, None, closed="left")],
-        "top_n": [Interval(numbers.Integral, 1, None, closed="left")],
-        "penalty": [Interval(numbers.Real, 0, None, closed="left")],
-        "search_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-        "prune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-        "selection_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-        "program_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "finetune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-        "max_selection_steps": [Interval(numbers.Integral, 0, None, closed="left")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "arch_lr": [Interval(numbers.Real, 0, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "loss": [StrOptions({"cross_entropy", "soft_f1"})],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "normalize": [StrOptions({"robust", "standard"}), None],
-        "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "threshold": [
-            StrOptions({"auto"}),
-            Interval(numbers.Real, 0, 1, closed="neither"),
-            None,
-        ],
-        "share_nodes": ["boolean"],
-        "ite_beta": [Interval(numbers.Real, 0, None, closed="neither")],
-        "max_search_samples": [
-            Interval(numbers.Integral, 2, None, closed="left"),
-            None,
-        ],
-        "max_search_frames": [
-            Interval(numbers.Integral, 2, None, closed="left"),
-            None,
-        ],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "n_jobs": [numbers.Integral, None],
-        "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "device": [str, torch.device],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -355,21 +303,16 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         device = check_device(self.device)
         x, lengths, classes, y_enc, label_type = self._validate_data_and_labels(X, y)
         plan = make_plan(self, x, lengths, classes, y_enc, label_type, device)
-        scaler = self._make_scaler().fit(_real_frames(x, lengths).astype(np.float64))
-        data = SequenceDataset(
-            _scaled(scaler, x, lengths), lengths if x.ndim == 3 else None, y_enc
-        )
+        scaler = clone(plan.scaler).fit(real_frames(x, lengths).astype(np.float64))
+        xs = scale_padded(scaler, x, lengths)
+        data = SequenceDataset(xs, lengths if x.ndim == 3 else None, y_enc)
         reporter = SearchReporter(
             self.verbose, lambda p: p.pretty(plan.dsl), "[ProgramSynthesisClassifier]"
         )
         with torch_threads(self.n_threads):
-            with seeded_torch(plan.seed, device):
-                result, module, cut = self._search_and_finetune(plan, data, reporter)
-            offset = plan.logit_offset
-            if plan.threshold == "tune":
-                offset = tune_logit_offset(*valid_binary_logits(module, data))
+            found = run_plan(plan, data, record=reporter)
         reporter.close()
-        if cut:
+        if found.timed_out:
             warnings.warn(
                 f"The fit stopped after max_time={self.max_time}s; returning the "
                 "best program found so far.",
@@ -378,10 +321,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             )
         # finalise: every fitted attribute is set here, after all that can fail
         self.classes_, self.label_type_, self.dsl_ = classes, label_type, plan.dsl
-        self.scaler_, self.module_, self.program_ = scaler, module, result.program
+        self.scaler_, self.module_, self.program_ = scaler, found.module, found.program
         self.search_history_ = [r.as_dict() for r in reporter.records]
-        self.search_score_ = result.score
-        self.logit_offset_ = float(offset)
+        self.search_score_ = found.score
+        self.logit_offset_ = found.logit_offset
         self.fit_time_ = time.perf_counter() - t0
         reporter.message(f"done in {self.fit_time_:.1f}s: {self}")
         return self
@@ -398,53 +341,12 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             )
         return x, lengths, classes, y_enc, labels.label_type
 
-    def _make_scaler(self) -> SequenceStandardScaler:
-        scaled = self.normalize is not None
-        return SequenceStandardScaler(
-            with_centering=scaled,
-            with_scaling=scaled,
-            robust=self.normalize == "robust",
-            clip=self.clip,
-        )
-
-    def _search_and_finetune(self, plan: FitPlan, data, reporter):
-        fit_clock = SearchClock(plan.total_time)
-        search_clock = SearchClock(plan.search_time)
-        trainer = SkorchSearchTrainer(
-            data.subset(plan.search_train),
-            data.subset(plan.search_arch),
-            plan.trainer,
-            clock=search_clock,
-        )
-        result = run_search(
-            plan.dsl,
-            plan.hole,
-            trainer,
-            plan.search,
-            seeds=plan.search_seeds,
-            clock=search_clock,
-            record=reporter,
-        )
-        module = result.module
-        if plan.finetune_epochs > 0:
-            module, _ = trainer.with_clock(fit_clock).fit_program(
-                module,
-                data,
-                data.subset(plan.idx_arch),
-                plan.finetune_epochs,
-                patience=plan.finetune_patience,
-                batch_size=plan.finetune_batch_size,
-                seed=plan.finetune_seed,
-            )
-        module = copy.deepcopy(module).to("cpu").double().eval()
-        return result, module, result.timed_out or fit_clock.out()
-
     # --------------------------------------------------------------- predict
     def _prepare(self, X):
         check_is_fitted(self)
         ragged = is_ragged(X)
         x, lengths, _ = check_X(self, X, reset=False)
-        xs = _scaled(self.scaler_, x, lengths)
+        xs = scale_padded(self.scaler_, x, lengths)
         return SequenceDataset(xs, lengths if x.ndim == 3 else None), lengths, ragged
 
     @property
@@ -494,12 +396,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         ds, lengths, ragged = self._prepare(X)
         with torch_threads(self.n_threads):
             z = predict_logits(self.module_, ds).numpy()
-        if len(self.classes_) == 2:
-            p1 = _sigmoid(z[..., 0] + self.logit_offset_)
-            proba = np.stack([1.0 - p1, p1], axis=-1)
-        else:
-            e = np.exp(z - z.max(axis=-1, keepdims=True))
-            proba = e / e.sum(axis=-1, keepdims=True)
+        proba = logits_to_proba(z, self.logit_offset_)
         if self.label_type_ == "frame" and ragged:
             return [proba[i, : lengths[i]] for i in range(len(lengths))]
         return proba
@@ -583,30 +480,3 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "program_"):
             return self.__repr__()
         return self.program_.pretty(self.dsl_)
-
-
-def _valid_mask(x: np.ndarray, lengths) -> np.ndarray:
-    return np.arange(x.shape[1])[None, :] < lengths[:, None]
-
-
-def _real_frames(x: np.ndarray, lengths) -> np.ndarray:
-    return x if x.ndim == 2 else x[_valid_mask(x, lengths)]
-
-
-def _scaled(scaler: SequenceStandardScaler, x: np.ndarray, lengths) -> np.ndarray:
-    """float32 scaled input; padding frames stay 0."""
-    if x.ndim == 2:
-        return scaler.transform(x.astype(np.float64)).astype(np.float32)
-    z = np.zeros(x.shape, dtype=np.float32)
-    valid = _valid_mask(x, lengths)
-    z[valid] = scaler.transform(x[valid].astype(np.float64))
-    return z
-
-
-def _sigmoid(z):
-    out = np.empty_like(z, dtype=np.float64)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out

@@ -1,29 +1,92 @@
-"""Everything ``fit`` decides before training, resolved once into a frozen plan."""
+"""What ``fit`` decides before training (a frozen plan), and the run of it.
+
+``make_plan`` resolves the estimator's parameters on the data once: grammar,
+program type, class weights, splits, batch sizes, threshold policy, time
+budgets, and every seed from one :class:`numpy.random.SeedSequence`.
+``run_plan`` then searches, fine-tunes and sets the decision threshold.
+"""
 
 from __future__ import annotations
 
+import copy
 import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 
+from sklearn_dpads._threshold import threshold_logit_offset, tune_logit_offset
 from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
 from sklearn_dpads.library import default_dsl
-from sklearn_dpads.metrics import threshold_logit_offset
-from sklearn_dpads.search.driver import SearchConfig, SearchSeeds
-from sklearn_dpads.training.search_trainer import TrainerSettings
+from sklearn_dpads.preprocessing import SequenceStandardScaler
+from sklearn_dpads.search.driver import SearchConfig, SearchSeeds, run_search
+from sklearn_dpads.search.schedule import SearchClock
+from sklearn_dpads.training.data import SequenceDataset
+from sklearn_dpads.training.nets import valid_binary_logits
+from sklearn_dpads.training.search_trainer import SkorchSearchTrainer, TrainerSettings
+from sklearn_dpads.utils._sklearn_compat import Interval, StrOptions
 from sklearn_dpads.utils._splits import split_indices, subsample_indices
+from sklearn_dpads.utils._torch import seeded_torch
 
-__all__ = ["FitPlan", "make_plan"]
+__all__ = ["PARAMETER_CONSTRAINTS", "FitOutcome", "FitPlan", "make_plan", "run_plan"]
 
 # share of ``max_time`` the search may use; the rest is kept for the fine-tune
 SEARCH_TIME_SHARE = 0.85
+
+#: The estimator's parameter constraints (checked by scikit-learn's ``fit`` context).
+PARAMETER_CONSTRAINTS: dict = {
+    "dsl": [DSL, None],
+    "feature_groups": [dict, None],
+    "feature_names": ["array-like", None],
+    "extra_productions": [list, tuple, None],
+    "max_depth": [Interval(numbers.Integral, 1, 12, closed="both")],
+    "unfold_step": [Interval(numbers.Integral, 1, None, closed="left")],
+    "top_n": [Interval(numbers.Integral, 1, None, closed="left")],
+    "penalty": [Interval(numbers.Real, 0, None, closed="left")],
+    "search_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+    "prune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+    "selection_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+    "program_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+    "finetune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+    "max_selection_steps": [Interval(numbers.Integral, 0, None, closed="left")],
+    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+    "arch_lr": [Interval(numbers.Real, 0, None, closed="left")],
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+    "loss": [StrOptions({"cross_entropy", "soft_f1"})],
+    "class_weight": [StrOptions({"balanced"}), dict, None],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "normalize": [StrOptions({"robust", "standard"}), None],
+    "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    "threshold": [
+        StrOptions({"auto"}),
+        Interval(numbers.Real, 0, 1, closed="neither"),
+        None,
+    ],
+    "share_nodes": ["boolean"],
+    "ite_beta": [Interval(numbers.Real, 0, None, closed="neither")],
+    "max_search_samples": [
+        Interval(numbers.Integral, 2, None, closed="left"),
+        None,
+    ],
+    "max_search_frames": [
+        Interval(numbers.Integral, 2, None, closed="left"),
+        None,
+    ],
+    "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    "n_jobs": [numbers.Integral, None],
+    "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    "device": [str, torch.device],
+    "verbose": ["verbose"],
+    "random_state": ["random_state"],
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +97,8 @@ class FitPlan:
     ----------
     dsl : DSL
         The grammar searched.
+    scaler : SequenceStandardScaler
+        The (unfitted) input scaling.
     hole : FunctionType
         Type of the program (input to output).
     n_classes : int
@@ -69,6 +134,7 @@ class FitPlan:
     """
 
     dsl: DSL
+    scaler: SequenceStandardScaler
     hole: FunctionType
     n_classes: int
     class_weight: Any
@@ -305,8 +371,16 @@ def make_plan(
         device=device,
     )
     max_time = est.max_time
+    scaled = est.normalize is not None
+    scaler = SequenceStandardScaler(
+        with_centering=scaled,
+        with_scaling=scaled,
+        robust=est.normalize == "robust",
+        clip=est.clip,
+    )
     return FitPlan(
         dsl=dsl,
+        scaler=scaler,
         hole=hole,
         n_classes=n_classes,
         class_weight=cw,
@@ -326,4 +400,88 @@ def make_plan(
         logit_offset=offset,
         search_time=None if max_time is None else SEARCH_TIME_SHARE * max_time,
         total_time=max_time,
+    )
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """What :func:`run_plan` found.
+
+    Parameters
+    ----------
+    program : Program
+        The chosen program.
+    module : ProgramModule
+        It, trained (float64, CPU, eval mode).
+    score : float
+        Its validation score in the search.
+    logit_offset : float
+        The binary decision threshold as a logit offset.
+    timed_out : bool
+        Whether ``max_time`` cut the search or the fine-tune short.
+    """
+
+    program: Any
+    module: Any
+    score: float
+    logit_offset: float
+    timed_out: bool
+
+
+def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
+    """Search a program, fine-tune it on all the data, set the threshold.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The plan.
+    data : SequenceDataset
+        All the training data, scaled.
+    record : callable, default=None
+        Receives every :class:`~sklearn_dpads.search.SearchRecord`.
+
+    Returns
+    -------
+    FitOutcome
+        The program and its trained module.
+    """
+    fit_clock = SearchClock(plan.total_time)
+    search_clock = SearchClock(plan.search_time)
+    with seeded_torch(plan.seed, plan.search.device):
+        trainer = SkorchSearchTrainer(
+            data.subset(plan.search_train),
+            data.subset(plan.search_arch),
+            plan.trainer,
+            clock=search_clock,
+        )
+        result = run_search(
+            plan.dsl,
+            plan.hole,
+            trainer,
+            plan.search,
+            seeds=plan.search_seeds,
+            clock=search_clock,
+            record=record,
+        )
+        module = result.module
+        if plan.finetune_epochs > 0:
+            module, _ = trainer.with_clock(fit_clock).fit_program(
+                module,
+                data,
+                data.subset(plan.idx_arch),
+                plan.finetune_epochs,
+                patience=plan.finetune_patience,
+                batch_size=plan.finetune_batch_size,
+                seed=plan.finetune_seed,
+            )
+    module = copy.deepcopy(module).to("cpu").double().eval()
+    offset = plan.logit_offset
+    if plan.threshold == "tune":
+        offset = tune_logit_offset(*valid_binary_logits(module, data))
+    return FitOutcome(
+        result.program,
+        module,
+        result.score,
+        float(offset),
+        result.timed_out or fit_clock.out(),
     )

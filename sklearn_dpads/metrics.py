@@ -10,8 +10,6 @@ __all__ = [
     "flatten_frames",
     "best_threshold_f1",
     "label_f1",
-    "tune_logit_offset",
-    "threshold_logit_offset",
 ]
 
 
@@ -151,46 +149,3 @@ def label_f1(pred: np.ndarray, true: np.ndarray, n_classes: int) -> float:
         f1s.append(2 * tp / denom if denom else 0.0)
     present = [f for c, f in enumerate(f1s) if (true == c).any() or (pred == c).any()]
     return float(np.mean(present)) if present else 0.0
-
-
-def threshold_logit_offset(threshold: float) -> float:
-    """Logit offset that moves the binary decision to probability ``threshold``.
-
-    Parameters
-    ----------
-    threshold : float
-        Probability threshold in (0, 1).
-
-    Returns
-    -------
-    float
-        ``-logit(threshold)``, added to the positive-class logit.
-    """
-    return -float(np.log(threshold / (1 - threshold)))
-
-
-def tune_logit_offset(logits: np.ndarray, true: np.ndarray) -> float:
-    """Logit offset that maximises the binary F1 on ``(logits, true)``.
-
-    Parameters
-    ----------
-    logits : ndarray of shape (n,)
-        Positive-class logits (non-finite entries are ignored).
-    true : ndarray of shape (n,)
-        True labels in {0, 1}.
-
-    Returns
-    -------
-    float
-        The offset to add to the logits; 0 when the threshold 0 is already
-        best or the labels have one class.
-    """
-    logits = np.asarray(logits, dtype=np.float64)
-    true = np.asarray(true)
-    finite = np.isfinite(logits)
-    z, y = logits[finite], true[finite]
-    if y.size == 0 or y.min() == y.max():
-        return 0.0
-    f1, thr = best_threshold_f1(z, y)
-    base = 2 * ((z > 0) & (y == 1)).sum() / max((z > 0).sum() + y.sum(), 1)
-    return -thr if f1 > base + 1e-12 else 0.0

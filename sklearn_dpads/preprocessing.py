@@ -15,18 +15,13 @@ The scaler in this module accepts the three input layouts used throughout
 import numbers
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    OneToOneFeatureMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
 
+from sklearn_dpads.utils._sklearn_compat import Interval, _fit_context, validate_data
 from sklearn_dpads.utils.validation import sequence_shapes, trailing_padding
 
-__all__ = ["SequenceStandardScaler"]
+__all__ = ["SequenceStandardScaler", "real_frames", "scale_padded"]
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -419,3 +414,50 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def real_frames(x: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
+    """The real frames of a zero-padded batch, stacked as rows.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, T, F) or (n, F)
+        Sequences padded at the end (or tabular rows).
+    lengths : ndarray of shape (n,) or None
+        The real length of every sequence (None for tabular rows).
+
+    Returns
+    -------
+    ndarray of shape (n_frames, F)
+        ``x`` itself for tabular rows.
+    """
+    if x.ndim == 2:
+        return x
+    return x[np.arange(x.shape[1])[None, :] < lengths[:, None]]
+
+
+def scale_padded(
+    scaler: SequenceStandardScaler, x: np.ndarray, lengths: np.ndarray | None
+) -> np.ndarray:
+    """Scale a zero-padded batch with a scaler fitted on frames; padding stays 0.
+
+    Parameters
+    ----------
+    scaler : SequenceStandardScaler
+        Fitted on rows of frames (2-D).
+    x : ndarray of shape (n, T, F) or (n, F)
+        Sequences padded at the end (or tabular rows).
+    lengths : ndarray of shape (n,) or None
+        The real length of every sequence (None for tabular rows).
+
+    Returns
+    -------
+    ndarray of the shape of ``x``, float32
+        The scaled input (computed in float64).
+    """
+    if x.ndim == 2:
+        return scaler.transform(x.astype(np.float64)).astype(np.float32)
+    z = np.zeros(x.shape, dtype=np.float32)
+    valid = np.arange(x.shape[1])[None, :] < lengths[:, None]
+    z[valid] = scaler.transform(x[valid].astype(np.float64))
+    return z

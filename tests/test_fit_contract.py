@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-import sklearn_dpads._classifier as classifier_module
+import sklearn_dpads._fit_plan as fit_plan_module
 from sklearn_dpads import ProgramSynthesisClassifier
 from sklearn_dpads.exceptions import SearchTimeoutWarning
-from sklearn_dpads.training import nets
+from sklearn_dpads.training import callbacks
 
 
 def _fitted_state(clf):
@@ -53,7 +53,7 @@ def test_fit_interrupted_in_the_search_changes_nothing(
     def boom(*args, **kwargs):
         raise RuntimeError("search failed")
 
-    monkeypatch.setattr(classifier_module, "run_search", boom)
+    monkeypatch.setattr(fit_plan_module, "run_search", boom)
     with pytest.raises(RuntimeError, match="search failed"):
         clf.fit(X[:, :, :2], y)  # new data with other dimensions
     assert pickle.dumps(clf) == before
@@ -76,13 +76,13 @@ def test_class_weight_dict_reaches_selection(seq_data, fast_params, monkeypatch)
     # regression: a class_weight dict travelled four layers and was dropped
     # before the validation scores; every scoring call got None
     seen = []
-    original = nets.f1_from_logits
+    original = callbacks.f1_from_logits
 
     def spy(logits, y, n_classes, tune_threshold=False, class_weight=None):
         seen.append(None if class_weight is None else list(class_weight))
         return original(logits, y, n_classes, tune_threshold, class_weight)
 
-    monkeypatch.setattr(nets, "f1_from_logits", spy)
+    monkeypatch.setattr(callbacks, "f1_from_logits", spy)
     X, y = seq_data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

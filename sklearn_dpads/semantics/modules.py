@@ -1,4 +1,4 @@
-"""One ``nn.Module`` per production kind, plus the neural hole fillers.
+"""One ``nn.Module`` per production kind, and the dispatch from kind to module.
 
 Every module is called as ``module(x, mask, ctx)``:
 
@@ -8,7 +8,8 @@ Every module is called as ``module(x, mask, ctx)``:
 
 ``ctx`` is a per-forward cache used by the derivation graph (None otherwise).
 Production modules call their arguments through ``self.args``, which hold
-either compiled child modules or derivation-graph edges.
+compiled child modules, derivation-graph edges or the neural hole fillers of
+:mod:`sklearn_dpads.semantics.neural`.
 """
 
 from __future__ import annotations
@@ -32,11 +33,7 @@ __all__ = [
     "ElementwiseModule",
     "AffineModule",
     "ConstantModule",
-    "NeuralSeq",
-    "NeuralAtom",
     "build_production_module",
-    "neural_filler",
-    "hidden_width",
 ]
 
 
@@ -489,88 +486,6 @@ class ConstantModule(ProductionModule):
         return self.value.expand(shape).clone()
 
 
-class NeuralSeq(nn.Module):
-    """Neural filler for sequence-input holes: causal LSTM then a linear read-out.
-
-    Parameters
-    ----------
-    hole : FunctionType
-        The hole to fill; its input is a sequence.
-    hidden : int
-        Width of the LSTM state.
-    """
-
-    def __init__(self, hole: FunctionType, hidden: int):
-        super().__init__()
-        self.hole = hole
-        self.lstm = nn.LSTM(hole.input.size, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, hole.output.size)
-
-    def forward(self, x, mask, ctx=None):
-        """Run the LSTM over ``x`` and read every step out.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, T, k)``: the read-out after every prefix.
-        """
-        h, _ = self.lstm(x)
-        return self.out(h)
-
-
-class NeuralAtom(nn.Module):
-    """Neural filler for atom holes: ``Linear -> ReLU -> Linear``.
-
-    Parameters
-    ----------
-    hole : FunctionType
-        The hole to fill; its input is an atom.
-    hidden : int
-        Width of the hidden layer.
-    """
-
-    def __init__(self, hole: FunctionType, hidden: int):
-        super().__init__()
-        self.hole = hole
-        self.net = nn.Sequential(
-            nn.Linear(hole.input.size, hidden),
-            nn.ReLU(),
-            nn.Linear(hidden, hole.output.size),
-        )
-
-    def forward(self, x, mask, ctx=None):
-        """Apply the network to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(N, k)``.
-        """
-        return self.net(x)
-
-
 _KIND_TO_CLASS = {
     "map": MapModule,
     "map_prefixes": MapPrefixesModule,
@@ -609,48 +524,3 @@ def build_production_module(
     if production.kind == "affine":
         return AffineModule(production, hole, child_types, n_features)
     return _KIND_TO_CLASS[production.kind](production, hole, child_types)
-
-
-def hidden_width(depth: int, max_units: int = 16, min_units: int = 4) -> int:
-    """Return the width of a neural filler at ``depth``.
-
-    Parameters
-    ----------
-    depth : int
-        Depth of the filled slot (1 at the root).
-    max_units : int, default=16
-        Width at depth 1.
-    min_units : int, default=4
-        Smallest width.
-
-    Returns
-    -------
-    int
-        ``max(int(max_units * 0.5**(depth-1)), min_units)``.
-    """
-    return max(int(max_units * 0.5 ** max(depth - 1, 0)), min_units)
-
-
-def neural_filler(
-    hole: FunctionType, depth: int, max_units: int = 16, min_units: int = 4
-):
-    """Build a neural filler: an LSTM for sequence-input holes, an MLP for atom holes.
-
-    Parameters
-    ----------
-    hole : FunctionType
-        The hole to fill.
-    depth : int
-        Depth of the filled slot; sets the width with :func:`hidden_width`.
-    max_units : int, default=16
-        Width at depth 1.
-    min_units : int, default=4
-        Smallest width.
-
-    Returns
-    -------
-    NeuralSeq or NeuralAtom
-        A freshly initialised filler.
-    """
-    h = hidden_width(depth, max_units, min_units)
-    return NeuralSeq(hole, h) if hole.input.is_seq else NeuralAtom(hole, h)
