@@ -161,7 +161,7 @@ def run_case(case: str, device: str, data_dir: Path, crim13_samples: int) -> dic
 
     lstm = LSTMClassifier(
         hidden_size=100,
-        max_epochs=20 if case == "crim13" else 100,
+        max_epochs=10 if case == "crim13" else 100,
         patience=5,
         device=device,
         random_state=0,
