@@ -60,7 +60,9 @@ def test_golden_fit(name):
     expected = json.loads(GOLDEN.read_text())[name]
     program, proba = _fit(name)
     assert program == expected["program"]
-    np.testing.assert_allclose(proba, np.array(expected["proba"]), rtol=0, atol=1e-9)
+    # float reassociation in the engine (batched matmuls) moves probabilities by
+    # ~1e-8; any change of program or training moves them far more
+    np.testing.assert_allclose(proba, np.array(expected["proba"]), rtol=0, atol=1e-6)
 
 
 if __name__ == "__main__":

@@ -157,17 +157,29 @@ class DerivationGraph(RootModel):
         """Recompute which candidates are reachable through valid edges."""
         for cs in self.sets:
             cs.alive = [False] * len(cs.cands)
+            cs.incoming = []
         stack = [self.root_edge]
-        seen = set()
+        seen, reached = set(), set()
         while stack:
             e = stack.pop()
             cs = e.target
+            if id(e) not in reached:
+                reached.add(id(e))
+                cs.incoming.append(e)
             for i in e.valid_indices():
                 if (id(cs), i) in seen:
                     continue
                 seen.add((id(cs), i))
                 cs.alive[i] = True
                 stack.extend(a for a in cs.cands[i].args if isinstance(a, Edge))
+        # pruned candidates leave the graph: a candidate that no valid edge
+        # reaches can never be reached again (edges only narrow), so its
+        # subtree of edges and fillers is dropped; leaves stay (refinement
+        # may widen a leaf into a pruned full affine leaf)
+        for cs in self.sets:
+            for i, c in enumerate(cs.cands):
+                if not cs.alive[i] and len(c.args):
+                    c.args = nn.ModuleList()
 
     def edges_bfs(self) -> list[Edge]:
         """Return the reachable edges in breadth-first (top-left first) order.

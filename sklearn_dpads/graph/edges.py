@@ -9,10 +9,11 @@ architecture logits ``alpha``.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from sklearn_dpads.grammar.types import FunctionType
-from sklearn_dpads.semantics.modules import build_production_module
+from sklearn_dpads.semantics.modules import AffineModule, build_production_module
 
 __all__ = ["CandidateSet", "Edge"]
 
@@ -41,6 +42,8 @@ class CandidateSet(nn.Module):
             [build_production_module(p, hole, ct, n_features) for p, ct in entries]
         )
         self.alive = [True] * len(self.cands)
+        # reachable edges into this set, kept by the graph's ``refresh``
+        self.incoming: list[Edge] = []
 
     def evaluate(self, x, mask, ctx) -> dict[int, torch.Tensor]:
         """Return the outputs of all live candidates on ``x``.
@@ -67,10 +70,117 @@ class CandidateSet(nn.Module):
         key = (id(self), id(x))
         if ctx is not None and key in ctx:
             return ctx[key][1]
-        outs = {i: c(x, mask, ctx) for i, c in enumerate(self.cands) if self.alive[i]}
+        bank, others = self._evaluation_plan()
+        outs = self._affine_bank(bank, x, ctx) if bank else {}
+        for i, c in others:
+            # forward, not __call__: no hooks are used, and this is the hot path
+            outs[i] = c.forward(x, mask, ctx)
         if ctx is not None:
             ctx[key] = (x, outs)  # keep x alive so its id cannot be reused
         return outs
+
+    def _evaluation_plan(self) -> tuple[list[int], list[tuple[int, nn.Module]]]:
+        """Live affine leaves (evaluated as one bank) and the other live candidates.
+
+        Cached until the live set changes.
+        """
+        alive = tuple(self.alive)
+        cached = getattr(self, "_plan", None)
+        if cached is None or cached[0] != alive:
+            mods = list(self.cands)
+            live = [i for i, a in enumerate(alive) if a]
+            bank = [i for i in live if isinstance(mods[i], AffineModule)]
+            if len(bank) < 2:
+                bank = []
+            others = [(i, mods[i]) for i in live if i not in bank]
+            self._plan = cached = (alive, bank, others)
+        return cached[1], cached[2]
+
+    def mixtures(self, x, mask, ctx) -> dict[int, torch.Tensor]:
+        """The mixtures of every incoming edge on ``x``, computed together.
+
+        The live candidates' outputs are stacked once and every edge with
+        several valid candidates gets its mixture from one matrix product
+        with the edges' (masked) softmax weights.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict
+            Per-forward cache.
+
+        Returns
+        -------
+        dict of int to torch.Tensor
+            Mixed output by ``id`` of the edge.
+        """
+        key = ("mixtures", id(self), id(x))
+        if key in ctx:
+            return ctx[key][1]
+        outs = self.evaluate(x, mask, ctx)
+        res: dict[int, torch.Tensor] = {}
+        multi = []
+        for e in self.incoming:
+            idx = e.valid_indices()
+            if len(idx) == 1:
+                res[id(e)] = outs[idx[0]]
+            else:
+                multi.append(e)
+        if multi:
+            alive = sorted(outs)
+            stacked = torch.stack([outs[i] for i in alive])
+            weights = self._mixing_weights(multi, alive, ctx)
+            mixed = weights @ stacked.reshape(len(alive), -1)
+            mixed = mixed.reshape(len(multi), *stacked.shape[1:])
+            res.update((id(e), m) for e, m in zip(multi, mixed.unbind(0)))
+        ctx[key] = (x, res)  # keep x alive so its id cannot be reused
+        return res
+
+    def _mixing_weights(self, edges: list, alive: list[int], ctx) -> torch.Tensor:
+        """Softmax weights of ``edges`` over the live candidates (0 where not valid)."""
+        wkey = ("mixing", id(self))
+        entry = ctx.get(wkey)
+        if entry is None or entry[0] != (tuple(map(id, edges)), tuple(alive)):
+            logits = torch.stack([e.alpha for e in edges])[:, alive]
+            pos = {i: k for k, i in enumerate(alive)}
+            valid = torch.zeros(len(edges), len(alive), dtype=torch.bool)
+            for r, e in enumerate(edges):
+                valid[r, [pos[i] for i in e.valid_indices()]] = True
+            valid = valid.to(logits.device)
+            logits = logits.masked_fill(~valid, float("-inf"))
+            entry = ((tuple(map(id, edges)), tuple(alive)), torch.softmax(logits, 1))
+            ctx[wkey] = entry
+        return entry[1]
+
+    def _affine_bank(self, bank: list[int], x, ctx) -> dict[int, torch.Tensor]:
+        """All live affine leaves in one matrix product.
+
+        The leaves' weights form one block-diagonal matrix over the
+        concatenation of the columns each leaf reads; it is built once per
+        forward pass (cached in ``ctx``) and reused for every input, e.g.
+        every frame of an enclosing ``fold``.
+        """
+        wkey = ("affine_bank", id(self))
+        entry = ctx.get(wkey) if ctx is not None else None
+        if entry is None or entry[0] != bank:
+            mods = [self.cands[i] for i in bank]
+            entry = (
+                bank,
+                torch.block_diag(*[m.linear.weight for m in mods]),
+                torch.cat([m.linear.bias for m in mods]),
+                torch.cat([m.index for m in mods]),
+                [m.linear.out_features for m in mods],
+            )
+            if ctx is not None:
+                ctx[wkey] = entry
+        _, weight, bias, index, sizes = entry
+        z = F.linear(x.index_select(-1, index), weight, bias)
+        return dict(zip(bank, z.split(sizes, dim=-1)))
 
 
 class Edge(nn.Module):
@@ -154,6 +264,10 @@ class Edge(nn.Module):
         torch.Tensor
             The mixed output (the output itself when one candidate is valid).
         """
+        if ctx is not None:
+            mixed = self._target.mixtures(x, mask, ctx).get(id(self))
+            if mixed is not None:
+                return mixed
         outs = self._target.evaluate(x, mask, ctx)
         idx = self._idx
         if len(idx) == 1:
