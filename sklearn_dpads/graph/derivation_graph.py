@@ -158,6 +158,8 @@ class DerivationGraph(RootModel):
         for cs in self.sets:
             cs.alive = [False] * len(cs.cands)
             cs.incoming = []
+        # a new structure: cached evaluation plans of older ones are stale
+        self._generation = getattr(self, "_generation", 0) + 1
         stack = [self.root_edge]
         seen, reached = set(), set()
         while stack:
@@ -166,6 +168,7 @@ class DerivationGraph(RootModel):
             if id(e) not in reached:
                 reached.add(id(e))
                 cs.incoming.append(e)
+                e._generation = self._generation
             for i in e.valid_indices():
                 if (id(cs), i) in seen:
                     continue

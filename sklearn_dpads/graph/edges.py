@@ -233,6 +233,20 @@ class Edge(nn.Module):
         self.valid.copy_(v)
         self._idx = idx
 
+    def _atom_plan(self):
+        """The level-batched plan of the atom subtree below this edge (or None).
+
+        Cached until the graph's structure changes (``refresh`` stamps the
+        reachable edges with a new generation) or the edge is copied.
+        """
+        stamp = (getattr(self, "_generation", None), id(self))
+        cached = getattr(self, "_plan_cache", None)
+        if cached is None or cached[0] != stamp or stamp[0] is None:
+            from sklearn_dpads.graph.atom_plan import build_atom_plan
+
+            cached = self._plan_cache = (stamp, build_atom_plan(self))
+        return cached[1]
+
     def probabilities(self) -> dict[int, float]:
         """Return the softmax of the architecture logits over the valid candidates.
 
@@ -265,6 +279,10 @@ class Edge(nn.Module):
             The mixed output (the output itself when one candidate is valid).
         """
         if ctx is not None:
+            if x.dim() == 2:  # an atom subtree: evaluate it level by level
+                plan = self._atom_plan()
+                if plan is not None:
+                    return plan(x, ctx)
             mixed = self._target.mixtures(x, mask, ctx).get(id(self))
             if mixed is not None:
                 return mixed

@@ -7,7 +7,7 @@ import torch
 
 from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.grammar.types import parse_type
-from sklearn_dpads.graph import CandidateSet, DerivationGraph, Edge
+from sklearn_dpads.graph import CandidateSet, DerivationGraph, Edge, atom_plan
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import NeuralAtom, NeuralSeq, ProgramModule
 
@@ -148,7 +148,10 @@ def test_node_sharing():
     assert n_shared < n_separate
 
 
-def test_shared_candidates_are_computed_once():
+def test_shared_candidates_are_computed_once(monkeypatch):
+    # the recursive evaluation (used where no atom plan applies) computes a
+    # candidate shared by several edges once per input
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
     g = _graph("atom[2] -> atom[1]", True)
     g.unfold(MAX_DEPTH)
     calls = []
@@ -164,6 +167,51 @@ def test_shared_candidates_are_computed_once():
     x, _ = _data(parse_type("atom[2] -> atom[1]"))
     g(x)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("root", ROOTS)
+@pytest.mark.parametrize("top_n", [None, 3, 1])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_atom_plan_equals_the_recursive_evaluation(root, top_n, seed, monkeypatch):
+    g = _graph(root, True, seed=seed)
+    g.unfold(MAX_DEPTH)
+    _randomise_alphas(g, seed)
+    if top_n is not None:
+        g.prune(top_n)
+    x, lengths = _data(parse_type(root), seed)
+    with torch.no_grad():
+        planned = g(x, lengths)
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+    g.refresh()  # drop cached plans
+    with torch.no_grad():
+        recursive = g(x, lengths)
+    torch.testing.assert_close(planned, recursive, rtol=1e-5, atol=1e-6)
+
+
+def test_atom_plan_gradients_match(monkeypatch):
+    root = "list[2] -> atom[1]"
+    x, lengths = _data(parse_type(root))
+    grads = []
+    for planned in (True, False):
+        if not planned:
+            monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+        g = _graph(root, True, seed=3)
+        g.unfold(MAX_DEPTH)
+        _randomise_alphas(g, 3)
+        g(x, lengths).sum().backward()
+        grads.append([p.grad.clone() for p in g.parameters() if p.grad is not None])
+    assert len(grads[0]) == len(grads[1])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_atom_plan_covers_fold_bodies():
+    g = _graph("list[2] -> atom[1]", True)
+    g.unfold(MAX_DEPTH)
+    fold = next(c for c in g.root_edge.target.cands if c.production.kind == "fold")
+    plan = atom_plan.build_atom_plan(fold.args[0])
+    assert plan is not None and plan.leaves
+    assert len(plan.levels) == MAX_DEPTH - 1
 
 
 @pytest.mark.parametrize("root", ROOTS)

@@ -1,0 +1,266 @@
+"""Level-batched evaluation of an atom-to-atom subtree of the derivation graph.
+
+Below an atom edge (the body of a ``fold``, of a ``map``, of a window) every
+candidate set sees the same input: ``add``, ``multiply`` and ``ite`` pass
+their input unchanged to their arguments. So instead of evaluating the
+subtree set by set, candidate by candidate and edge by edge (hundreds of
+small tensor operations, repeated for every frame of a ``fold``), the plan
+evaluates it one depth level at a time, deepest first:
+
+* every affine leaf of the whole subtree in one block-diagonal matrix product;
+* the mixtures of every edge into a level in one product with a (masked,
+  softmax) weight matrix over the stacked candidate outputs of that level;
+* every ``add``, every ``multiply`` and every ``ite`` of a level in one
+  operation each, on the stacked mixtures of their argument edges.
+
+The weight matrices depend only on the parameters, so they are built once
+per forward pass and reused for every input (every frame of a ``fold``).
+The result equals the recursive evaluation up to floating-point rounding.
+Subtrees with other productions (user element-wise functions, neural
+fillers) are not planned; the graph then evaluates them recursively.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from sklearn_dpads.graph.edges import Edge
+from sklearn_dpads.semantics.modules import (
+    AddModule,
+    AffineModule,
+    ConstantModule,
+    IteModule,
+    MultiplyModule,
+)
+
+__all__ = ["AtomPlan", "build_atom_plan"]
+
+_COMBINATORS = {AddModule: "add", MultiplyModule: "multiply", IteModule: "ite"}
+
+
+class AtomPlan:
+    """The structure of one atom subtree, grouped by depth level.
+
+    Parameters
+    ----------
+    levels : list of dict
+        One entry per level, deepest first, with the level's rows (candidate
+        outputs in stacking order) and the edges into it.
+    leaves : list of AffineModule
+        Every live affine leaf, ordered by level.
+    root_edge : Edge
+        The edge whose mixture the plan returns.
+    """
+
+    def __init__(self, levels: list[dict], leaves: list, root_edge: Edge) -> None:
+        self.levels = levels
+        self.leaves = leaves
+        self.root_edge = root_edge
+        self.root_row = levels[-1]["edge_pos"][id(root_edge)]
+        rows, cols, start = [], [], 0
+        for m in leaves:
+            k = m.linear.out_features
+            sel = m.index.tolist()
+            for r in range(k):
+                rows.extend([start + r] * len(sel))
+                cols.extend(sel)
+            start += k
+        width = root_edge.target.hole.input.size
+        self.bank_shape = (start, width)
+        self.bank_pos = (
+            torch.tensor(rows, dtype=torch.long),
+            torch.tensor(cols, dtype=torch.long),
+        )
+
+    def _weights(self, device) -> dict[str, Any]:
+        """Parameter-only tensors of the plan (built once per forward pass)."""
+        out: dict[str, Any] = {}
+        if self.leaves:
+            # every leaf's weights scattered into the full input width: one
+            # (N, d) x (d, n_leaves * k) product instead of a sparse block matrix
+            values = torch.cat([m.linear.weight.reshape(-1) for m in self.leaves])
+            weight = values.new_zeros(self.bank_shape)
+            rows, cols = (t.to(values.device) for t in self.bank_pos)
+            out["bank_weight"] = weight.index_put((rows, cols), values)
+            out["bank_bias"] = torch.cat([m.linear.bias for m in self.leaves])
+        mix = []
+        for lv in self.levels:
+            edges = lv["edges"]
+            values = torch.cat([e.alpha for e in edges])
+            logits = torch.full(
+                (len(edges), lv["n_rows"]), float("-inf"), device=values.device
+            )
+            logits = logits.index_put(
+                (lv["mix_rows"].to(values.device), lv["mix_cols"].to(values.device)),
+                values.index_select(0, lv["mix_src"].to(values.device)),
+            )
+            mix.append(torch.softmax(logits, dim=1))
+        out["mix"] = mix
+        out["consts"] = [
+            torch.stack([m.value for m in lv["consts"]]) if lv["consts"] else None
+            for lv in self.levels
+        ]
+        return out
+
+    def __call__(self, x: torch.Tensor, ctx: dict) -> torch.Tensor:
+        """The root edge's mixture on ``x`` of shape ``(N, d)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Atom input ``(N, d)``.
+        ctx : dict
+            Per-forward cache (holds the plan's weight tensors).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, k)``.
+        """
+        key = ("atom_plan_weights", id(self))
+        w = ctx.get(key)
+        if w is None:
+            w = ctx[key] = self._weights(x.device)
+        n = x.shape[0]
+        bank = None
+        if self.leaves:
+            z = F.linear(x, w["bank_weight"], w["bank_bias"])
+            bank = z.reshape(n, len(self.leaves), -1).transpose(0, 1)
+        mixed = None
+        for k, lv in enumerate(self.levels):
+            parts = []
+            if lv["n_leaves"]:
+                parts.append(bank[lv["leaf_start"] : lv["leaf_start"] + lv["n_leaves"]])
+            if lv["consts"]:
+                c = w["consts"][k]
+                parts.append(c[:, None, :].expand(c.shape[0], n, c.shape[1]))
+            for kind, args in lv["combinators"]:
+                a = [mixed.index_select(0, i.to(x.device)) for i in args]
+                if kind == "add":
+                    parts.append(a[0] + a[1])
+                elif kind == "multiply":
+                    parts.append(a[0] * a[1])
+                else:  # ite
+                    beta = lv["beta"].to(device=x.device, dtype=x.dtype)
+                    g = torch.sigmoid(beta[:, None, None] * a[0])
+                    parts.append(g * a[1] + (1.0 - g) * a[2])
+            stacked = parts[0] if len(parts) == 1 else torch.cat(parts, 0)
+            mixed = (w["mix"][k] @ stacked.reshape(lv["n_rows"], -1)).reshape(
+                len(lv["edges"]), n, -1
+            )
+        return mixed[self.root_row]
+
+
+def build_atom_plan(edge: Edge) -> AtomPlan | None:
+    """Plan the atom subtree below ``edge``, or None if it cannot be planned.
+
+    Parameters
+    ----------
+    edge : Edge
+        An edge into an atom-to-atom candidate set.
+
+    Returns
+    -------
+    AtomPlan or None
+        None when the subtree holds a production the plan does not batch.
+    """
+    root = edge.target
+    if root.hole.input.is_seq or root.hole.output.is_seq:
+        return None
+    # the sets of the subtree by depth, and the edges into each depth
+    by_depth: dict[int, list] = {}
+    edges_into: dict[int, list[Edge]] = {}
+    seen_sets, seen_edges, stack = set(), set(), [edge]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen_edges:
+            continue
+        seen_edges.add(id(e))
+        cs = e.target
+        if cs.hole != root.hole:
+            return None
+        edges_into.setdefault(cs.depth, []).append(e)
+        if id(cs) in seen_sets:
+            continue
+        seen_sets.add(id(cs))
+        by_depth.setdefault(cs.depth, []).append(cs)
+        for i, alive in enumerate(cs.alive):
+            if not alive:
+                continue
+            c = cs.cands[i]
+            if type(c) in _COMBINATORS:
+                if not all(isinstance(a, Edge) for a in c.args):
+                    return None
+                stack.extend(c.args)
+            elif not isinstance(c, (AffineModule, ConstantModule)):
+                return None
+    levels, leaves = [], []
+    child_pos: dict[int, int] = {}  # edge id -> row in the deeper level's mixtures
+    for depth in sorted(by_depth, reverse=True):
+        sets = by_depth[depth]
+        rows: dict[tuple[int, int], int] = {}
+        n_leaves, consts, combos = 0, [], {"add": [], "multiply": [], "ite": []}
+        for cs in sets:
+            for i, alive in enumerate(cs.alive):
+                c = cs.cands[i]
+                if alive and isinstance(c, AffineModule):
+                    rows[(id(cs), i)] = n_leaves
+                    n_leaves += 1
+                    leaves.append(c)
+        for cs in sets:
+            for i, alive in enumerate(cs.alive):
+                c = cs.cands[i]
+                if alive and isinstance(c, ConstantModule):
+                    rows[(id(cs), i)] = n_leaves + len(consts)
+                    consts.append(c)
+        offset = n_leaves + len(consts)
+        combinators, betas = [], []
+        for kind in ("add", "multiply", "ite"):
+            members = [
+                (cs, i)
+                for cs in sets
+                for i, alive in enumerate(cs.alive)
+                if alive and _COMBINATORS.get(type(cs.cands[i])) == kind
+            ]
+            if not members:
+                continue
+            for cs, i in members:
+                rows[(id(cs), i)] = offset
+                offset += 1
+                if kind == "ite":
+                    betas.append(float(cs.cands[i].production.params.get("beta", 1.0)))
+            arity = 3 if kind == "ite" else 2
+            args = [
+                torch.tensor([child_pos[id(cs.cands[i].args[s])] for cs, i in members])
+                for s in range(arity)
+            ]
+            combinators.append((kind, args))
+            combos[kind] = members
+        edges = edges_into[depth]
+        mix_rows, mix_cols, mix_src, start = [], [], [], 0
+        for r, e in enumerate(edges):
+            for j in e.valid_indices():
+                mix_rows.append(r)
+                mix_cols.append(rows[(id(e.target), j)])
+                mix_src.append(start + j)
+            start += e.alpha.shape[0]
+        levels.append(
+            {
+                "n_rows": offset,
+                "n_leaves": n_leaves,
+                "leaf_start": len(leaves) - n_leaves,
+                "consts": consts,
+                "combinators": combinators,
+                "beta": torch.tensor(betas),
+                "edges": edges,
+                "edge_pos": {id(e): r for r, e in enumerate(edges)},
+                "mix_rows": torch.tensor(mix_rows),
+                "mix_cols": torch.tensor(mix_cols),
+                "mix_src": torch.tensor(mix_src),
+            }
+        )
+        child_pos = levels[-1]["edge_pos"]
+    return AtomPlan(levels, leaves, edge)
