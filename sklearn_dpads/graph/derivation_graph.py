@@ -183,6 +183,12 @@ class DerivationGraph(RootModel):
             for i, c in enumerate(cs.cands):
                 if not cs.alive[i] and len(c.args):
                     c.args = nn.ModuleList()
+        # and candidate sets that nothing reaches leave with them
+        if not all(any(cs.alive) for cs in self.sets):
+            for cs in self.sets:
+                if not any(cs.alive):
+                    cs._node.sets.pop(cs.hole, None)
+            self.sets = nn.ModuleList([cs for cs in self.sets if any(cs.alive)])
 
     def edges_bfs(self) -> list[Edge]:
         """Return the reachable edges in breadth-first (top-left first) order.
@@ -427,6 +433,10 @@ class DerivationGraph(RootModel):
         DerivationGraph
             The new partition; this graph is unchanged.
         """
+        for e in self.edges_bfs():  # evaluation caches are rebuilt, not copied
+            e.__dict__.pop("_plan_cache", None)
+        for cs in self.sets:
+            cs.__dict__.pop("_plan", None)
         child = copy.deepcopy(self)
         child.fix(j, i)
         return child
