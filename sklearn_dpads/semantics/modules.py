@@ -198,10 +198,13 @@ class FoldModule(ProductionModule):
         k = self.hole.output.size
         a = x.new_zeros(B, k)
         outs = []
+        # without padding every step updates (checked on the CPU only: on a
+        # GPU the check would synchronise with the host)
+        padded = x.device.type != "cpu" or not bool(mask.all())
         for t in range(T):
             new = self.args[0](torch.cat([x[:, t], a], dim=1), None, ctx)
             # where, not a 0/1 blend: 0 * inf would poison later real frames
-            a = torch.where(mask[:, t, None], new, a)
+            a = torch.where(mask[:, t, None], new, a) if padded else new
             outs.append(a)
         return torch.stack(outs, dim=1)
 
