@@ -15,11 +15,12 @@ compiled child modules, derivation-graph edges or the neural hole fillers of
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import FunctionType
-from sklearn_dpads.semantics.ops import prefix_window_mean
+from sklearn_dpads.semantics.ops import linear_recurrence, prefix_window_mean
 
 __all__ = [
     "ProductionModule",
@@ -194,8 +195,16 @@ class FoldModule(ProductionModule):
         torch.Tensor
             ``(B, T, k)``: the accumulator after every prefix (unchanged on padding).
         """
-        B, T, _ = x.shape
+        B, T, n_in = x.shape
         k = self.hole.output.size
+        linear = _linear_body(self.args[0], n_in, k)
+        if linear is not None:
+            # an affine body: a_t = A a_{t-1} + W x_t + b, all frames at once
+            w_x, coef, bias = linear
+            drive = torch.where(mask[..., None], F.linear(x, w_x, bias), 0.0)
+            eye = torch.eye(k, dtype=x.dtype, device=x.device)
+            coef = torch.where(mask[..., None, None], coef, eye)
+            return linear_recurrence(coef, drive)
         a = x.new_zeros(B, k)
         outs = []
         # without padding every step updates (checked on the CPU only: on a
@@ -207,6 +216,35 @@ class FoldModule(ProductionModule):
             a = torch.where(mask[:, t, None], new, a) if padded else new
             outs.append(a)
         return torch.stack(outs, dim=1)
+
+
+def _linear_body(body, n_in: int, k: int):
+    """``(W_x, A, b)`` when a compiled fold body is affine in its input, else None.
+
+    A body of affine leaves and constants combined by ``add`` computes
+    ``W [x; a] + b``; it is split into the frame part ``W_x`` (``k, n_in``),
+    the accumulator part ``A`` (``k, k``) and the bias.
+    """
+    leaves, stack = [], [body]
+    while stack:
+        m = stack.pop()
+        if type(m) is AddModule:
+            stack.extend(m.args)
+        elif type(m) in (AffineModule, ConstantModule):
+            leaves.append(m)
+        else:  # a nonlinear production or a derivation-graph edge
+            return None
+    some = next(iter(leaves[0].parameters()))
+    weight = some.new_zeros(k, n_in + k)
+    bias = some.new_zeros(k)
+    for m in leaves:
+        if type(m) is ConstantModule:
+            bias = bias + m.value
+        else:
+            weight = weight.index_add(1, m.index, m.linear.weight)
+            bias = bias + m.linear.bias
+    coef = weight[:, n_in:]
+    return weight[:, :n_in], coef, bias
 
 
 class WindowModule(ProductionModule):

@@ -13,7 +13,13 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-__all__ = ["lengths_to_mask", "prefix_window_mean", "last_step", "zero_padding"]
+__all__ = [
+    "linear_recurrence",
+    "lengths_to_mask",
+    "prefix_window_mean",
+    "last_step",
+    "zero_padding",
+]
 
 
 def lengths_to_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
@@ -101,3 +107,43 @@ def last_step(y: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """
     idx = (lengths - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, y.shape[-1])
     return y.gather(1, idx).squeeze(1)
+
+
+def linear_recurrence(coef: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
+    """All states of ``a_t = coef_t @ a_{t-1} + drive_t`` from ``a_0 = 0``.
+
+    A parallel (Hillis-Steele) scan over the affine maps ``a -> coef_t a +
+    drive_t``: ``ceil(log2 T)`` rounds of whole-tensor operations instead of
+    ``T`` sequential steps. The result equals the sequential recurrence up to
+    floating-point rounding.
+
+    Parameters
+    ----------
+    coef : torch.Tensor
+        ``(B, T, k, k)`` transition matrices.
+    drive : torch.Tensor
+        ``(B, T, k)`` inputs.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, T, k)``: ``a_1, ..., a_T``.
+    """
+    T = drive.shape[1]
+    scalar = coef.shape[-1] == 1
+    if scalar:
+        coef = coef[..., 0]  # (B, T, 1): elementwise products
+    step = 1
+    while step < T:
+        c_prev, d_prev = coef[:, :-step], drive[:, :-step]
+        c_cur, d_cur = coef[:, step:], drive[:, step:]
+        if scalar:
+            d_new = d_cur + c_cur * d_prev
+            c_new = c_cur * c_prev
+        else:
+            d_new = d_cur + (c_cur @ d_prev.unsqueeze(-1)).squeeze(-1)
+            c_new = c_cur @ c_prev
+        drive = torch.cat([drive[:, :step], d_new], dim=1)
+        coef = torch.cat([coef[:, :step], c_new], dim=1)
+        step *= 2
+    return drive
