@@ -108,7 +108,9 @@ def best_threshold_f1(scores: np.ndarray, true: np.ndarray) -> tuple[float, floa
     threshold : float
         A score threshold reaching it (midway between two distinct scores).
     """
-    order = np.argsort(-scores, kind="stable")
+    # ties need no stable order: F1 is read only at the end of each run of
+    # equal scores, where the count of positives does not depend on it
+    order = np.argsort(-scores)
     zs, ys = scores[order], true[order]
     n_pos = ys.sum()
     if n_pos == 0 or len(zs) == 0:

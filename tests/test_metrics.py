@@ -1,0 +1,78 @@
+"""Tests of the F1 helpers (metrics) and the decision threshold (_threshold)."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from sklearn_dpads._threshold import (
+    logits_to_proba,
+    threshold_logit_offset,
+    tune_logit_offset,
+)
+from sklearn_dpads.metrics import best_threshold_f1, frame_f1_score, label_f1
+
+
+def _brute_force(scores, true):
+    best = 0.0
+    for thr in np.unique(scores):
+        best = max(best, f1_score(true, scores >= thr, zero_division=0.0))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_best_threshold_f1_is_the_best_over_all_thresholds(seed):
+    rng = np.random.RandomState(seed)
+    scores = np.round(rng.randn(200), 1)  # many ties
+    true = (scores + rng.randn(200) > 0.5).astype(int)
+    f1, thr = best_threshold_f1(scores, true)
+    assert f1 == pytest.approx(_brute_force(scores, true))
+    assert f1_score(true, scores > thr) == pytest.approx(f1)
+
+
+def test_best_threshold_f1_without_positives():
+    assert best_threshold_f1(np.array([0.1, 0.2]), np.array([0, 0])) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_label_f1_matches_sklearn(n_classes):
+    rng = np.random.RandomState(n_classes)
+    true = rng.randint(0, n_classes, 300)
+    pred = np.where(rng.rand(300) < 0.6, true, rng.randint(0, n_classes, 300))
+    average = "binary" if n_classes == 2 else "macro"
+    assert label_f1(pred, true, n_classes) == pytest.approx(
+        f1_score(true, pred, average=average)
+    )
+
+
+def test_frame_f1_score_pools_ragged_sequences():
+    y_true = [np.array([1, 0, 1]), np.array([0])]
+    y_pred = [np.array([1, 1, 1]), np.array([0])]
+    assert frame_f1_score(y_true, y_pred) == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="different sequence lengths"):
+        frame_f1_score(y_true, [np.array([1, 1]), np.array([0])])
+
+
+def test_tune_logit_offset_reaches_the_best_f1():
+    rng = np.random.RandomState(0)
+    true = (rng.rand(500) < 0.2).astype(int)
+    logits = rng.randn(500) + 1.5 * true - 2.0  # threshold 0 predicts few positives
+    offset = tune_logit_offset(logits, true)
+    best, _ = best_threshold_f1(logits, true)
+    assert f1_score(true, logits + offset > 0) == pytest.approx(best)
+    assert tune_logit_offset(logits, np.zeros(500, dtype=int)) == 0.0
+    logits[0] = np.nan  # non-finite logits are ignored
+    assert np.isfinite(tune_logit_offset(logits, true))
+
+
+def test_threshold_logit_offset_and_probabilities():
+    offset = threshold_logit_offset(0.25)
+    proba = logits_to_proba(np.array([[0.0], [np.log(1 / 3)]]), offset)
+    # logit(1/3) + offset = logit(0.5): the 0.25 threshold maps to 0.5
+    np.testing.assert_allclose(proba.sum(axis=-1), 1.0)
+    assert proba[1, 1] == pytest.approx(0.5)
+    assert proba[0, 1] > 0.5
+    big = logits_to_proba(np.array([[800.0], [-800.0]]))  # stable sigmoid
+    np.testing.assert_array_equal(big, [[0.0, 1.0], [1.0, 0.0]])
+    multi = logits_to_proba(np.array([[1.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(multi.sum(), 1.0)
+    assert multi.argmax() == 2
