@@ -103,6 +103,19 @@ class AtomPlan:
             torch.stack([m.value for m in lv["consts"]]) if lv["consts"] else None
             for lv in self.levels
         ]
+        # index tensors and temperatures on the device, once per forward pass
+        dtype = out["mix"][0].dtype
+        out["combinators"] = [
+            [
+                (
+                    kind,
+                    [i.to(device) for i in args],
+                    lv["beta"].to(device=device, dtype=dtype)[:, None, None],
+                )
+                for kind, args in lv["combinators"]
+            ]
+            for lv in self.levels
+        ]
         return out
 
     def __call__(self, x: torch.Tensor, ctx: dict) -> torch.Tensor:
@@ -137,15 +150,14 @@ class AtomPlan:
             if lv["consts"]:
                 c = w["consts"][k]
                 parts.append(c[:, None, :].expand(c.shape[0], n, c.shape[1]))
-            for kind, args in lv["combinators"]:
-                a = [mixed.index_select(0, i.to(x.device)) for i in args]
+            for kind, args, beta in w["combinators"][k]:
+                a = [mixed.index_select(0, i) for i in args]
                 if kind == "add":
                     parts.append(a[0] + a[1])
                 elif kind == "multiply":
                     parts.append(a[0] * a[1])
                 else:  # ite
-                    beta = lv["beta"].to(device=x.device, dtype=x.dtype)
-                    g = torch.sigmoid(beta[:, None, None] * a[0])
+                    g = torch.sigmoid(beta * a[0])
                     parts.append(g * a[1] + (1.0 - g) * a[2])
             stacked = parts[0] if len(parts) == 1 else torch.cat(parts, 0)
             mixed = (w["mix"][k] @ stacked.reshape(lv["n_rows"], -1)).reshape(
