@@ -7,7 +7,9 @@ subtree set by set, candidate by candidate and edge by edge (hundreds of
 small tensor operations, repeated for every frame of a ``fold``), the plan
 evaluates it one depth level at a time, deepest first:
 
-* every affine leaf of the whole subtree in one block-diagonal matrix product;
+* every affine leaf and constant of the whole subtree in one matrix product
+  (each leaf's weights scattered into the full input width; a constant is a
+  row block with no weights and its value as bias);
 * the mixtures of every edge into a level in one product with a (masked,
   softmax) weight matrix over the stacked candidate outputs of that level;
 * every ``add``, every ``multiply`` and every ``ite`` of a level in one
@@ -62,6 +64,9 @@ class AtomPlan:
         self.root_row = levels[-1]["edge_pos"][id(root_edge)]
         rows, cols, start = [], [], 0
         for m in leaves:
+            if isinstance(m, ConstantModule):  # a bias-only row block
+                start += m.value.shape[0]
+                continue
             k = m.linear.out_features
             sel = m.index.tolist()
             for r in range(k):
@@ -81,11 +86,20 @@ class AtomPlan:
         if self.leaves:
             # every leaf's weights scattered into the full input width: one
             # (N, d) x (d, n_leaves * k) product instead of a sparse block matrix
-            values = torch.cat([m.linear.weight.reshape(-1) for m in self.leaves])
-            weight = values.new_zeros(self.bank_shape)
-            rows, cols = (t.to(values.device) for t in self.bank_pos)
-            out["bank_weight"] = weight.index_put((rows, cols), values)
-            out["bank_bias"] = torch.cat([m.linear.bias for m in self.leaves])
+            # (constants are rows with no weights and their value as bias)
+            affine = [m for m in self.leaves if isinstance(m, AffineModule)]
+            bias = [
+                m.linear.bias if isinstance(m, AffineModule) else m.value
+                for m in self.leaves
+            ]
+            if affine:
+                values = torch.cat([m.linear.weight.reshape(-1) for m in affine])
+                rows, cols = (t.to(values.device) for t in self.bank_pos)
+                weight = values.new_zeros(self.bank_shape)
+                out["bank_weight"] = weight.index_put((rows, cols), values)
+            else:
+                out["bank_weight"] = bias[0].new_zeros(self.bank_shape)
+            out["bank_bias"] = torch.cat(bias)
         mix = []
         for lv in self.levels:
             edges = lv["edges"]
@@ -99,10 +113,6 @@ class AtomPlan:
             )
             mix.append(torch.softmax(logits, dim=1))
         out["mix"] = mix
-        out["consts"] = [
-            torch.stack([m.value for m in lv["consts"]]) if lv["consts"] else None
-            for lv in self.levels
-        ]
         # index tensors and temperatures on the device, once per forward pass
         dtype = out["mix"][0].dtype
         out["combinators"] = [
@@ -147,9 +157,6 @@ class AtomPlan:
             parts = []
             if lv["n_leaves"]:
                 parts.append(bank[lv["leaf_start"] : lv["leaf_start"] + lv["n_leaves"]])
-            if lv["consts"]:
-                c = w["consts"][k]
-                parts.append(c[:, None, :].expand(c.shape[0], n, c.shape[1]))
             for kind, args, beta in w["combinators"][k]:
                 a = [mixed.index_select(0, i) for i in args]
                 if kind == "add":
@@ -214,7 +221,7 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
     for depth in sorted(by_depth, reverse=True):
         sets = by_depth[depth]
         rows: dict[tuple[int, int], int] = {}
-        n_leaves, consts, combos = 0, [], {"add": [], "multiply": [], "ite": []}
+        n_leaves, combos = 0, {"add": [], "multiply": [], "ite": []}
         for cs in sets:
             for i, alive in enumerate(cs.alive):
                 c = cs.cands[i]
@@ -226,9 +233,10 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
             for i, alive in enumerate(cs.alive):
                 c = cs.cands[i]
                 if alive and isinstance(c, ConstantModule):
-                    rows[(id(cs), i)] = n_leaves + len(consts)
-                    consts.append(c)
-        offset = n_leaves + len(consts)
+                    rows[(id(cs), i)] = n_leaves
+                    n_leaves += 1
+                    leaves.append(c)
+        offset = n_leaves
         combinators, betas = [], []
         for kind in ("add", "multiply", "ite"):
             members = [
@@ -264,7 +272,6 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                 "n_rows": offset,
                 "n_leaves": n_leaves,
                 "leaf_start": len(leaves) - n_leaves,
-                "consts": consts,
                 "combinators": combinators,
                 "beta": torch.tensor(betas),
                 "edges": edges,
