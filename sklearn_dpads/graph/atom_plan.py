@@ -119,8 +119,9 @@ class AtomPlan:
             [
                 (
                     kind,
-                    [i.to(device) for i in args],
-                    lv["beta"].to(device=device, dtype=dtype)[:, None, None],
+                    torch.cat(args).to(device),
+                    len(args),
+                    _beta(kind, lv, device, dtype),
                 )
                 for kind, args in lv["combinators"]
             ]
@@ -157,20 +158,29 @@ class AtomPlan:
             parts = []
             if lv["n_leaves"]:
                 parts.append(bank[lv["leaf_start"] : lv["leaf_start"] + lv["n_leaves"]])
-            for kind, args, beta in w["combinators"][k]:
-                a = [mixed.index_select(0, i) for i in args]
+            for kind, index, arity, beta in w["combinators"][k]:
+                # every argument of every member of this kind: one gather
+                a = mixed.index_select(0, index).unflatten(0, (arity, -1))
                 if kind == "add":
                     parts.append(a[0] + a[1])
                 elif kind == "multiply":
                     parts.append(a[0] * a[1])
-                else:  # ite
-                    g = torch.sigmoid(beta * a[0])
-                    parts.append(g * a[1] + (1.0 - g) * a[2])
+                else:  # ite: else + s * (then - else)
+                    g = torch.sigmoid(a[0] if beta is None else beta * a[0])
+                    parts.append(torch.lerp(a[2], a[1], g))
             stacked = parts[0] if len(parts) == 1 else torch.cat(parts, 0)
             mixed = (w["mix"][k] @ stacked.reshape(lv["n_rows"], -1)).reshape(
                 len(lv["edges"]), n, -1
             )
         return mixed[self.root_row]
+
+
+def _beta(kind: str, level: dict, device, dtype):
+    """The ``ite`` temperatures of a level, or None when they are all 1."""
+    beta = level["beta"]
+    if kind != "ite" or bool((beta == 1.0).all()):
+        return None
+    return beta.to(device=device, dtype=dtype)[:, None, None]
 
 
 def build_atom_plan(edge: Edge) -> AtomPlan | None:

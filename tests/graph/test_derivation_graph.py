@@ -316,3 +316,20 @@ def test_set_valid_restricts_the_mixture():
     assert [cs for cs, _, _ in g.live_modules()] == [e.target]
     v = e.target.cands[i].value.detach()
     torch.testing.assert_close(g(x), v.expand(5, 1))
+
+
+def test_atom_plan_uses_the_ite_temperature(monkeypatch):
+    dsl = default_dsl(F, ite_beta=2.5)
+    hole = parse_type("atom[2] -> atom[1]")
+    torch.manual_seed(0)
+    g = DerivationGraph(dsl, hole, MAX_DEPTH)
+    g.unfold(MAX_DEPTH)
+    _randomise_alphas(g, 4)
+    x, _ = _data(hole, 4)
+    with torch.no_grad():
+        planned = g(x)
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+    g.refresh()
+    with torch.no_grad():
+        recursive = g(x)
+    torch.testing.assert_close(planned, recursive, rtol=1e-5, atol=1e-6)
