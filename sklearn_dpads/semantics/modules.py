@@ -38,6 +38,54 @@ __all__ = [
 ]
 
 
+_SLOTS_DOC = """
+    Parameters
+    ----------
+    production : Production
+        The production this module applies.
+    hole : FunctionType
+        The hole the production fills.
+    child_types : tuple of FunctionType
+        Types of the argument slots, as given by
+        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
+"""
+
+_FORWARD_DOC = """Apply the production to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
+            atom-input hole.
+        mask : torch.Tensor or None
+            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
+            for an atom input.
+        ctx : dict or None, default=None
+            Per-forward cache of the derivation graph (None otherwise).
+
+        Returns
+        -------
+        torch.Tensor
+            {returns}
+        """
+
+
+def _shared_docs(returns: str):
+    """Complete a production module's docstrings with the shared sections.
+
+    Every production module takes the same constructor arguments and is called
+    as ``forward(x, mask, ctx)``; only the summary and what ``forward``
+    returns differ, so those are all a module writes.
+    """
+
+    def decorate(cls):
+        cls.__doc__ = cls.__doc__.rstrip() + "\n" + _SLOTS_DOC
+        cls.forward.__doc__ = _FORWARD_DOC.format(returns=returns)
+        return cls
+
+    return decorate
+
+
 class ProductionModule(nn.Module):
     """Base class: a production applied to argument callables.
 
@@ -88,113 +136,31 @@ class ProductionModule(nn.Module):
         return f"{self.production.name}: {self.hole}"
 
 
+@_shared_docs(returns="``(B, T, k)``: ``f`` of every frame.")
 class MapModule(ProductionModule):
-    """``map f xs``: apply the atom function ``f`` to every frame.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """``map f xs``: apply the atom function ``f`` to every frame."""
 
     def forward(self, x, mask, ctx=None):
-        """Apply the production to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, T, k)``: ``f`` of every frame.
-        """
         B, T, d = x.shape
         flat = x.reshape(B * T, d)
         return self.args[0](flat, None, ctx).reshape(B, T, -1)
 
 
+@_shared_docs(returns="``(B, T, k)``: ``f`` of every prefix ``x[:, :t+1]``.")
 class MapPrefixesModule(ProductionModule):
-    """``map_prefixes f xs``: apply the sequence function ``f`` to every prefix.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """``map_prefixes f xs``: apply the sequence function ``f`` to every prefix."""
 
     def forward(self, x, mask, ctx=None):
-        """Apply the production to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, T, k)``: ``f`` of every prefix ``x[:, :t+1]``.
-        """
         return self.args[0](x, mask, ctx)
 
 
+@_shared_docs(
+    returns="``(B, T, k)``: the accumulator after every prefix (unchanged on padding)."
+)
 class FoldModule(ProductionModule):
-    """``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``."""
 
     def forward(self, x, mask, ctx=None):
-        """Apply the production to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, T, k)``: the accumulator after every prefix (unchanged on padding).
-        """
         B, T, n_in = x.shape
         k = self.hole.output.size
         linear = _linear_body(self.args[0], n_in, k)
@@ -247,187 +213,47 @@ def _linear_body(body, n_in: int, k: int):
     return weight[:, :n_in], coef, bias
 
 
+@_shared_docs(returns="``(B, T, k)``: the value at the end of every prefix.")
 class WindowModule(ProductionModule):
-    """Sliding-window average: ``f`` of the mean of the last ``left + 1`` real frames.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """Sliding-window average: ``f`` of the mean of the last ``left + 1`` real frames."""
 
     def forward(self, x, mask, ctx=None):
-        """Apply the production to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, T, k)``: the value at the end of every prefix.
-        """
         B, T, d = x.shape
         m = prefix_window_mean(x, mask, int(self.production.params["left"]))
         return self.args[0](m.reshape(B * T, d), None, ctx).reshape(B, T, -1)
 
 
+@_shared_docs(returns="The blend of the two branches, shaped like their outputs.")
 class IteModule(ProductionModule):
-    """Soft if-then-else: ``s(beta*c(x)) * f(x) + (1 - s(beta*c(x))) * g(x)``.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """Soft if-then-else: ``s(beta*c(x)) * f(x) + (1 - s(beta*c(x))) * g(x)``."""
 
     def forward(self, x, mask, ctx=None):
-        """Apply the production to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            The blend of the two branches, shaped like their outputs.
-        """
         beta = float(self.production.params.get("beta", 1.0))
         g = torch.sigmoid(beta * self.args[0](x, mask, ctx))
         return g * self.args[1](x, mask, ctx) + (1.0 - g) * self.args[2](x, mask, ctx)
 
 
+@_shared_docs(returns="The sum of the two arguments' outputs.")
 class AddModule(ProductionModule):
-    """``f(x) + g(x)``.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """``f(x) + g(x)``."""
 
     def forward(self, x, mask, ctx=None):
-        """Apply the production to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            The sum of the two arguments' outputs.
-        """
         return self.args[0](x, mask, ctx) + self.args[1](x, mask, ctx)
 
 
+@_shared_docs(returns="The element-wise product of the two arguments' outputs.")
 class MultiplyModule(ProductionModule):
-    """``f(x) * g(x)`` element-wise.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """``f(x) * g(x)`` element-wise."""
 
     def forward(self, x, mask, ctx=None):
-        """Apply the production to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            The element-wise product of the two arguments' outputs.
-        """
         return self.args[0](x, mask, ctx) * self.args[1](x, mask, ctx)
 
 
+@_shared_docs(returns="``function(f_1(x), ..., f_arity(x))``.")
 class ElementwiseModule(ProductionModule):
-    """A user element-wise function of the arguments' outputs.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """A user element-wise function of the arguments' outputs."""
 
     def forward(self, x, mask, ctx=None):
-        """Apply the production to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``function(f_1(x), ..., f_arity(x))``.
-        """
         fn = self.production.params["function"]
         return fn(*[a(x, mask, ctx) for a in self.args])
 
