@@ -9,11 +9,10 @@ architecture logits ``alpha``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from sklearn_dpads.grammar.types import FunctionType
-from sklearn_dpads.semantics.modules import AffineModule, build_production_module
+from sklearn_dpads.semantics.modules import build_production_module
 
 __all__ = ["CandidateSet", "Edge"]
 
@@ -70,31 +69,22 @@ class CandidateSet(nn.Module):
         key = (id(self), id(x))
         if ctx is not None and key in ctx:
             return ctx[key][1]
-        bank, others = self._evaluation_plan()
-        outs = self._affine_bank(bank, x, ctx) if bank else {}
-        for i, c in others:
-            # forward, not __call__: no hooks are used, and this is the hot path
-            outs[i] = c.forward(x, mask, ctx)
+        # forward, not __call__: no hooks are used, and this is the hot path
+        # (atom subtrees are batched by graph/atom_plan.py; this is the rest)
+        outs = {i: c.forward(x, mask, ctx) for i, c in self._live()}
         if ctx is not None:
             ctx[key] = (x, outs)  # keep x alive so its id cannot be reused
         return outs
 
-    def _evaluation_plan(self) -> tuple[list[int], list[tuple[int, nn.Module]]]:
-        """Live affine leaves (evaluated as one bank) and the other live candidates.
-
-        Cached until the live set changes.
-        """
+    def _live(self) -> list[tuple[int, nn.Module]]:
+        """``(index, module)`` of the live candidates, cached until they change."""
         alive = tuple(self.alive)
         cached = getattr(self, "_plan", None)
         if cached is None or cached[0] != alive:
             mods = list(self.cands)
-            live = [i for i, a in enumerate(alive) if a]
-            bank = [i for i in live if isinstance(mods[i], AffineModule)]
-            if len(bank) < 2:
-                bank = []
-            others = [(i, mods[i]) for i in live if i not in bank]
-            self._plan = cached = (alive, bank, others)
-        return cached[1], cached[2]
+            live = [(i, mods[i]) for i, a in enumerate(alive) if a]
+            self._plan = cached = (alive, live)
+        return cached[1]
 
     def mixtures(self, x, mask, ctx) -> dict[int, torch.Tensor]:
         """The mixtures of every incoming edge on ``x``, computed together.
@@ -156,31 +146,6 @@ class CandidateSet(nn.Module):
             entry = ((tuple(map(id, edges)), tuple(alive)), torch.softmax(logits, 1))
             ctx[wkey] = entry
         return entry[1]
-
-    def _affine_bank(self, bank: list[int], x, ctx) -> dict[int, torch.Tensor]:
-        """All live affine leaves in one matrix product.
-
-        The leaves' weights form one block-diagonal matrix over the
-        concatenation of the columns each leaf reads; it is built once per
-        forward pass (cached in ``ctx``) and reused for every input, e.g.
-        every frame of an enclosing ``fold``.
-        """
-        wkey = ("affine_bank", id(self))
-        entry = ctx.get(wkey) if ctx is not None else None
-        if entry is None or entry[0] != bank:
-            mods = [self.cands[i] for i in bank]
-            entry = (
-                bank,
-                torch.block_diag(*[m.linear.weight for m in mods]),
-                torch.cat([m.linear.bias for m in mods]),
-                torch.cat([m.index for m in mods]),
-                [m.linear.out_features for m in mods],
-            )
-            if ctx is not None:
-                ctx[wkey] = entry
-        _, weight, bias, index, sizes = entry
-        z = F.linear(x.index_select(-1, index), weight, bias)
-        return dict(zip(bank, z.split(sizes, dim=-1)))
 
 
 class Edge(nn.Module):
