@@ -50,7 +50,7 @@ _SLOTS_DOC = """
         :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
 """
 
-_FORWARD_DOC = """Apply the production to ``x``.
+_FORWARD_DOC = """{summary}
 
         Parameters
         ----------
@@ -80,8 +80,33 @@ def _shared_docs(returns: str):
 
     def decorate(cls):
         cls.__doc__ = cls.__doc__.rstrip() + "\n" + _SLOTS_DOC
-        cls.forward.__doc__ = _FORWARD_DOC.format(returns=returns)
+        cls.forward.__doc__ = _FORWARD_DOC.format(
+            summary="Apply the production to ``x``.", returns=returns
+        )
         return cls
+
+    return decorate
+
+
+def forward_doc(summary: str, returns: str):
+    """Give a ``forward(x, mask, ctx)`` method the shared numpydoc docstring.
+
+    Parameters
+    ----------
+    summary : str
+        The docstring's first line.
+    returns : str
+        What the method returns.
+
+    Returns
+    -------
+    callable
+        A decorator that sets the method's ``__doc__``.
+    """
+
+    def decorate(method):
+        method.__doc__ = _FORWARD_DOC.format(summary=summary, returns=returns)
+        return method
 
     return decorate
 
@@ -288,25 +313,10 @@ class AffineModule(ProductionModule):
         self.full = sel == list(range(d))
         self.linear = nn.Linear(len(sel), hole.output.size)
 
+    @forward_doc(
+        "Apply the affine function to ``x``.", "``(N, k)``: ``W x[selected] + b``."
+    )
     def forward(self, x, mask, ctx=None):
-        """Apply the affine function to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(N, k)``: ``W x[selected] + b``.
-        """
         if not self.full:
             x = x.index_select(-1, self.index)
         return self.linear(x)
@@ -330,25 +340,11 @@ class ConstantModule(ProductionModule):
         super().__init__(production, hole, child_types)
         self.value = nn.Parameter(torch.rand(hole.output.size) * 0.1)
 
+    @forward_doc(
+        "Return the constant for every row of ``x``.",
+        "``x.shape[:-1] + (k,)``, a copy of the constant in every row.",
+    )
     def forward(self, x, mask, ctx=None):
-        """Return the constant for every row of ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``x.shape[:-1] + (k,)``, a copy of the constant in every row.
-        """
         shape = x.shape[:-1] + (self.value.shape[0],)
         return self.value.expand(shape).clone()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from torch import nn
 
 from sklearn_dpads.grammar.types import FunctionType
+from sklearn_dpads.semantics.modules import forward_doc
 
 __all__ = ["NeuralSeq", "NeuralAtom", "neural_filler", "hidden_width"]
 
@@ -31,25 +32,11 @@ class NeuralSeq(nn.Module):
         self.lstm = nn.LSTM(hole.input.size, hidden, batch_first=True)
         self.out = nn.Linear(hidden, hole.output.size)
 
+    @forward_doc(
+        "Run the LSTM over ``x`` and read every step out.",
+        "``(B, T, k)``: the read-out after every prefix.",
+    )
     def forward(self, x, mask, ctx=None):
-        """Run the LSTM over ``x`` and read every step out.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(B, T, k)``: the read-out after every prefix.
-        """
         h, _ = self.lstm(x)
         return self.out(h)
 
@@ -74,25 +61,8 @@ class NeuralAtom(nn.Module):
             nn.Linear(hidden, hole.output.size),
         )
 
+    @forward_doc("Apply the network to ``x``.", "``(N, k)``.")
     def forward(self, x, mask, ctx=None):
-        """Apply the network to ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Input, ``(B, T, d)`` for a sequence-input hole or ``(N, d)`` for an
-            atom-input hole.
-        mask : torch.Tensor or None
-            Boolean ``(B, T)`` mask of the real frames of a sequence input; None
-            for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
-
-        Returns
-        -------
-        torch.Tensor
-            ``(N, k)``.
-        """
         return self.net(x)
 
 
