@@ -171,20 +171,26 @@ class _KeepBest(Callback):
         if score is None:
             return
         # ties go to the later epoch (more training)
-        params = [p.detach() for p in net.module_.parameters()]
+        params = [p.detach() for p in _trained(net)]
         if not all(bool(torch.isfinite(p).all()) for p in params):
             return
         if score >= self.best_score_:
             self.best_score_ = score
             self.best_epoch_ = len(net.history)
-            self.best_state_ = [p.detach().clone() for p in net.module_.parameters()]
+            self.best_state_ = [p.clone() for p in params]
 
     def restore(self, net) -> None:
         if self.best_state_ is None:
             return
         with torch.no_grad():
-            for p, v in zip(net.module_.parameters(), self.best_state_):
+            for p, v in zip(_trained(net), self.best_state_):
                 p.copy_(v)
+
+
+def _trained(net) -> list[torch.Tensor]:
+    """The tensors a net trains (its flat buffers), else all module parameters."""
+    trained = getattr(net, "trained_tensors", None)
+    return trained() if trained is not None else list(net.module_.parameters())
 
 
 class _TimeBudget(Callback):

@@ -22,6 +22,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 
+from sklearn_dpads.training._flat import FlatParameters
 from sklearn_dpads.training.callbacks import ValidationScores, _KeepBest, _TimeBudget
 from sklearn_dpads.training.data import BatchIterator, SequenceDataset
 from sklearn_dpads.training.losses import flatten_valid
@@ -256,8 +257,12 @@ class ProgramNet(NeuralNet):
         """Create ``optimizer_`` over :meth:`module_parameters`.
 
         Unlike skorch's, which optimises all learnable parameters, only the
-        parameters :meth:`module_parameters` names are given to the
-        optimizer (with the ``optimizer__*`` settings).
+        parameters :meth:`module_parameters` names are trained (with the
+        ``optimizer__*`` settings), and they are trained as one contiguous
+        buffer (:class:`~sklearn_dpads.training._flat.FlatParameters`, stored
+        as ``flat_``): the optimiser, the clipping and the zeroing of a step
+        touch one tensor, however many small parameters the module has.
+        :meth:`fit_data` gives the parameters their own storage back.
 
         Parameters
         ----------
@@ -269,24 +274,65 @@ class ProgramNet(NeuralNet):
         ProgramNet
             This net.
         """
-        args, kwargs = self.get_params_for_optimizer(
-            "optimizer", self.module_parameters()
-        )
+        self.flat_ = FlatParameters(p for _, p in self.module_parameters())
+        named = [(f"flat{i}", b) for i, b in enumerate(self.flat_.buffers)]
+        args, kwargs = self.get_params_for_optimizer("optimizer", named)
         self.optimizer_ = self.optimizer(*args, **kwargs)
         return self
 
-    def _clip(self, params, loss) -> bool:
-        """Clip gradients; False (and gradients cleared) if loss or gradients
+    def trained_tensors(self) -> list[torch.Tensor]:
+        """The flat buffers of every parameter the net trains.
+
+        Returns
+        -------
+        list of torch.Tensor
+            What a copy of the trained state needs (parameters that are not
+            trained do not change).
+        """
+        return list(self.flat_.buffers)
+
+    def _release(self) -> None:
+        """Give the trained parameters their own storage again."""
+        flat = getattr(self, "flat_", None)
+        if flat is not None:
+            flat.release()
+
+    def _clip(self, flat: FlatParameters, loss) -> bool:
+        """Clip gradients; False (and gradients zeroed) if loss or gradients
         are not finite, so that one bad batch cannot poison the parameters."""
-        params = [p for p in params if p.grad is not None]
         clip = self.grad_clip if self.grad_clip is not None else float("inf")
-        norm = torch.nn.utils.clip_grad_norm_(params, clip) if params else None
+        grads = flat.buffers
+        norm = torch.nn.utils.clip_grad_norm_(grads, clip) if grads else None
         ok = bool(torch.isfinite(loss)) and (norm is None or bool(torch.isfinite(norm)))
         if not ok:
-            for p in params:
-                p.grad = None
+            flat.zero_grad()
             self.history.record_batch("skipped_step", 1)
         return ok
+
+    def train_step_single(self, batch, **fit_params):
+        """Forward and backward pass of one training batch.
+
+        As skorch's, but the gradients are computed only for the trained
+        parameters.
+
+        Parameters
+        ----------
+        batch : tuple
+            The training batch ``(X, y)``.
+        **fit_params : dict
+            Passed on to the module's ``forward``.
+
+        Returns
+        -------
+        dict
+            ``{"loss": loss, "y_pred": y_pred}``.
+        """
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward(inputs=self.flat_.params or None)
+        return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
         """Take one optimizer step on a training batch, skipping bad batches.
@@ -309,9 +355,9 @@ class ProgramNet(NeuralNet):
             ``{"loss": loss, "y_pred": y_pred}``: the batch loss (a tensor)
             and the module's output.
         """
-        self.optimizer_.zero_grad()
+        self.flat_.zero_grad()
         step = self.train_step_single(batch, **fit_params)
-        if self._clip([p for _, p in self.module_parameters()], step["loss"]):
+        if self._clip(self.flat_, step["loss"]):
             self.optimizer_.step()
         return step
 
@@ -333,9 +379,12 @@ class ProgramNet(NeuralNet):
             This net, fitted.
         """
         self.set_params(train_split=None if valid is None else predefined_split(valid))
-        self.fit(train, None)
-        if self.restore_best and valid is not None:
-            self.keep_best.restore(self)
+        try:
+            self.fit(train, None)
+            if self.restore_best and valid is not None:
+                self.keep_best.restore(self)
+        finally:
+            self._release()
         return self
 
     @property
@@ -402,7 +451,8 @@ class BilevelNet(ProgramNet):
         ``optimizer_`` is made as in :meth:`ProgramNet.initialize_optimizer`
         over :meth:`module_parameters`; ``arch_optimizer_`` is an Adam
         optimizer (``arch_lr``, ``arch_weight_decay``) over the graph's
-        ``arch_parameters()``, which are also stored as ``arch_params_``.
+        ``arch_parameters()``, which are also stored as ``arch_params_`` and
+        trained as one buffer too (``arch_flat_``).
 
         Parameters
         ----------
@@ -415,12 +465,31 @@ class BilevelNet(ProgramNet):
             This net.
         """
         super().initialize_optimizer()
-        arch = self.module_.arch_parameters()
-        self.arch_params_ = arch
+        self.arch_params_ = self.module_.arch_parameters()
+        self.arch_flat_ = FlatParameters(self.arch_params_)
         self.arch_optimizer_ = torch.optim.Adam(
-            arch, lr=self.arch_lr, weight_decay=self.arch_weight_decay, foreach=True
+            self.arch_flat_.buffers,
+            lr=self.arch_lr,
+            weight_decay=self.arch_weight_decay,
+            foreach=True,
         )
         return self
+
+    def trained_tensors(self) -> list[torch.Tensor]:
+        """The flat buffers of the program weights and the architecture logits.
+
+        Returns
+        -------
+        list of torch.Tensor
+            What a copy of the trained state needs.
+        """
+        return super().trained_tensors() + list(self.arch_flat_.buffers)
+
+    def _release(self) -> None:
+        super()._release()
+        flat = getattr(self, "arch_flat_", None)
+        if flat is not None:
+            flat.release()
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Start a history epoch and a new stream of architecture batches.
@@ -474,12 +543,13 @@ class BilevelNet(ProgramNet):
         self._set_training(True)
         if self.arch_params_:
             Xv, yv = unpack_data(next(self._arch_batches))
-            self.arch_optimizer_.zero_grad()
+            self.arch_flat_.zero_grad()
             loss_a = self.get_loss(
                 self.infer(Xv), yv.to(self.device), X=Xv, training=True
             )
-            loss_a.backward()
-            if self._clip(self.arch_params_, loss_a):
+            # only the logits' gradients: the weights' are not computed
+            loss_a.backward(inputs=self.arch_params_)
+            if self._clip(self.arch_flat_, loss_a):
                 self.arch_optimizer_.step()
             self.history.record_batch("arch_loss", float(loss_a.item()))
         return super().train_step(batch, **fit_params)

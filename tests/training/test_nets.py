@@ -138,9 +138,13 @@ def test_bilevel_steps_touch_only_their_group(lr, arch_lr, arch_moves, weights_m
         assert not any(_changed(arch0, graph.arch_parameters()))
     if not weights_move:
         assert not any(_changed(w0, graph.weight_parameters()))
-    # the optimisers own disjoint parameter groups
-    ids_w = {id(p) for g in net.optimizer_.param_groups for p in g["params"]}
-    ids_a = {id(p) for g in net.arch_optimizer_.param_groups for p in g["params"]}
+    # the optimisers own disjoint parameter groups (each as flat buffers)
+    ids_w = {id(p) for p in net.flat_.params}
+    ids_a = {id(p) for p in net.arch_flat_.params}
+    opt_w = {id(p) for g in net.optimizer_.param_groups for p in g["params"]}
+    opt_a = {id(p) for g in net.arch_optimizer_.param_groups for p in g["params"]}
+    assert opt_w == {id(b) for b in net.flat_.buffers}
+    assert opt_a == {id(b) for b in net.arch_flat_.buffers}
     assert ids_a == {id(p) for p in graph.arch_parameters()}
     assert ids_w == {id(p) for p in graph.weight_parameters()}
     assert not ids_a & ids_w
