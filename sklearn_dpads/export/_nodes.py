@@ -186,8 +186,8 @@ class NodeGenerator:
             left = self.module.leaf(node.path).left
             means = self._helper("_dp_window_means")
             return [
-                f"# mean of the frames t-{left}..t of every prefix, then the child",
-                f"return [{kids[0]}(m) for m in {means}(xs, {left})]",
+                f"# the child on every frame, averaged over frames t-{left}..t",
+                f"return {means}([{kids[0]}(x) for x in xs], {left})",
             ]
         if kind == "ite":
             beta = float_literal(self.module.leaf(node.path).beta)

@@ -114,7 +114,7 @@ def _dp_outputs_steps(X, fn):
 
 
 def _dp_window_means(xs, left):
-    """For every frame t, the mean of the frames t-left..t (fewer at the start)."""
+    """For every frame t, the mean of the vectors t-left..t (fewer at the start)."""
     out = []
     for t in range(len(xs)):
         w = xs[max(0, t - left) : t + 1]

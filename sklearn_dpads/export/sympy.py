@@ -8,7 +8,8 @@ their ``sympy_function`` (or an undefined function of the production's name).
 Sequence combinators are undefined sympy functions wrapping their body:
 ``Map(body)``, ``MapPrefixes(body)``, ``Fold(body)`` (the body reads the frame
 symbols and accumulator symbols ``acc0``, ``acc1``, ...), and windows are named
-after their production in CamelCase (``Last5Avg(body)``).
+after their production in CamelCase (``Last5Avg(body)``: the mean of the
+body's per-frame values over the window).
 """
 
 from __future__ import annotations

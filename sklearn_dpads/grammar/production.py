@@ -281,9 +281,11 @@ def fold_production(name: str = "fold") -> Production:
 
 
 def window_production(name: str, left: int, right: int = 0) -> Production:
-    """Build a sliding-window average: ``f(mean(x[t-left : t+right+1]))``.
+    """Build a sliding-window average: ``mean(f(x[s]) for s in t-left..t+right)``.
 
-    The window is evaluated at the last frame. Windows never read padding or
+    The child ``f`` runs on every frame and its outputs are averaged, so
+    ``window(multiply(a, a))`` is a mean energy. The window is evaluated at
+    the last frame. Windows never read padding or
     frames past the end of the (prefix) sequence, so a centred window at the
     last frame covers only its past half.
 
@@ -310,7 +312,7 @@ def window_production(name: str, left: int, right: int = 0) -> Production:
         1,
         {"left": left, "right": right},
         1.0,
-        f"average over frames t-{left}..t+{right}",
+        f"average of f over frames t-{left}..t+{right}",
     )
 
 

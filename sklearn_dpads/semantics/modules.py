@@ -20,7 +20,7 @@ from torch import nn
 
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import FunctionType
-from sklearn_dpads.semantics.ops import linear_recurrence, prefix_window_mean
+from sklearn_dpads.semantics.ops import frames, linear_recurrence, prefix_window_mean
 
 __all__ = [
     "ProductionModule",
@@ -166,9 +166,8 @@ class MapModule(ProductionModule):
     """``map f xs``: apply the atom function ``f`` to every frame."""
 
     def forward(self, x, mask, ctx=None):
-        B, T, d = x.shape
-        flat = x.reshape(B * T, d)
-        return self.args[0](flat, None, ctx).reshape(B, T, -1)
+        B, T, _ = x.shape
+        return self.args[0](frames(x, ctx), None, ctx).reshape(B, T, -1)
 
 
 @_shared_docs(returns="``(B, T, k)``: ``f`` of every prefix ``x[:, :t+1]``.")
@@ -240,12 +239,17 @@ def _linear_body(body, n_in: int, k: int):
 
 @_shared_docs(returns="``(B, T, k)``: the value at the end of every prefix.")
 class WindowModule(ProductionModule):
-    """Sliding-window average: ``f`` of the mean of the last ``left + 1`` real frames."""
+    """Sliding-window average: the mean of ``f`` over the last ``left + 1`` real frames.
+
+    ``f`` runs on every frame and its outputs are averaged (as in dPads and
+    NEAR), so a nonlinear ``f`` keeps its meaning: ``last10_avg(multiply(a, a))``
+    is the mean energy over the window, not the energy of the mean.
+    """
 
     def forward(self, x, mask, ctx=None):
-        B, T, d = x.shape
-        m = prefix_window_mean(x, mask, int(self.production.params["left"]))
-        return self.args[0](m.reshape(B * T, d), None, ctx).reshape(B, T, -1)
+        B, T, _ = x.shape
+        y = self.args[0](frames(x, ctx), None, ctx).reshape(B, T, -1)
+        return prefix_window_mean(y, mask, int(self.production.params["left"]))
 
 
 @_shared_docs(returns="The blend of the two branches, shaped like their outputs.")

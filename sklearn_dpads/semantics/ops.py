@@ -14,6 +14,7 @@ import torch
 from torch.nn import functional as F
 
 __all__ = [
+    "frames",
     "linear_recurrence",
     "lengths_to_mask",
     "prefix_window_mean",
@@ -56,6 +57,34 @@ def zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         A copy of ``x`` with zeros on the padding frames.
     """
     return torch.where(mask.unsqueeze(-1), x, x.new_zeros(()))
+
+
+def frames(x: torch.Tensor, ctx: dict | None) -> torch.Tensor:
+    """The frames of ``(B, T, d)`` sequences as ``(B * T, d)`` rows.
+
+    With a per-forward cache ``ctx``, the same row tensor is returned for the
+    same ``x``, so that every production that runs its child on the frames
+    of ``x`` (``map`` and the windows) hits the child's cached outputs.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, T, d)`` sequences.
+    ctx : dict or None
+        Per-forward cache, or None.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B * T, d)``.
+    """
+    if ctx is None:
+        return x.reshape(-1, x.shape[-1])
+    key = ("frames", id(x))
+    hit = ctx.get(key)
+    if hit is None:
+        hit = ctx[key] = (x, x.reshape(-1, x.shape[-1]))  # x kept: its id stays
+    return hit[1]
 
 
 def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.Tensor:

@@ -203,6 +203,33 @@ def test_window_matches_numpy(name, left, leaf, cols):
             np.testing.assert_allclose(y2[i, t], want, atol=1e-9)
 
 
+@pytest.mark.parametrize("name, left", WINDOWS)
+def test_window_averages_the_childs_per_frame_outputs(name, left):
+    """mean f(x) over the window, not f(mean x): a nonlinear child keeps its meaning."""
+    torch.manual_seed(2)
+    x, _ = _seq_data(B=4, T=12, seed=5, dtype=torch.float64)
+    lengths = torch.tensor([12, 3, 1, 8])
+    xp = _with_garbage(x, lengths, float("nan"))
+    xn = x.numpy()
+    m = compile_program(
+        f"({name} (multiply (affine_a) (affine)))",
+        DSL,
+        parse_type("list[3] -> atom[2]"),
+    ).double()
+    Wa, ba = _linear(m, (0, 0))
+    W, b = _linear(m, (0, 1))
+    y = m(xp, lengths).detach().numpy()
+    for i, n in enumerate(lengths.tolist()):
+        frames = xn[i, max(0, n - left - 1) : n]
+        per_frame = (frames[:, [0]] @ Wa.T + ba) * (frames @ W.T + b)
+        np.testing.assert_allclose(y[i], per_frame.mean(axis=0), atol=1e-9)
+        energy_of_mean = (frames[:, [0]].mean(0) @ Wa.T + ba) * (
+            frames.mean(0) @ W.T + b
+        )
+        if len(frames) > 1:  # a window of several frames: the two differ
+            assert not np.allclose(y[i], energy_of_mean)
+
+
 @pytest.mark.parametrize("leaf, cols", [("affine", [0, 1, 2]), ("affine_a", [0])])
 def test_fold_matches_manual_loop(leaf, cols):
     torch.manual_seed(2)
