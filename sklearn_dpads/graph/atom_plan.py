@@ -17,6 +17,9 @@ evaluates it one depth level at a time, deepest first:
 
 The weight matrices depend only on the parameters, so they are built once
 per forward pass and reused for every input (every frame of a ``fold``).
+A plan covers every edge into its root candidate set (``map`` and the four
+windows of a node all read the same child set on the same frames), and its
+output on an input is computed once per forward pass.
 The result equals the recursive evaluation up to floating-point rounding.
 Subtrees with other productions (user element-wise functions, neural
 fillers) are not planned; the graph then evaluates them recursively.
@@ -54,14 +57,13 @@ class AtomPlan:
     leaves : list of AffineModule
         Every live affine leaf, ordered by level.
     root_edge : Edge
-        The edge whose mixture the plan returns.
+        One edge into the root candidate set (the plan covers all of them).
     """
 
     def __init__(self, levels: list[dict], leaves: list, root_edge: Edge) -> None:
         self.levels = levels
         self.leaves = leaves
         self.root_edge = root_edge
-        self.root_row = levels[-1]["edge_pos"][id(root_edge)]
         rows, cols, start = [], [], 0
         for m in leaves:
             if isinstance(m, ConstantModule):  # a bias-only row block
@@ -129,21 +131,45 @@ class AtomPlan:
         ]
         return out
 
+    def row(self, edge: Edge) -> int | None:
+        """Row of ``edge``'s mixture in the plan's output.
+
+        Parameters
+        ----------
+        edge : Edge
+            An edge into the plan's root candidate set.
+
+        Returns
+        -------
+        int or None
+            The row, or None when the plan does not cover ``edge``.
+        """
+        return self.levels[-1]["edge_pos"].get(id(edge))
+
     def __call__(self, x: torch.Tensor, ctx: dict) -> torch.Tensor:
-        """The root edge's mixture on ``x`` of shape ``(N, d)``.
+        """The mixtures of every edge into the root set on ``x`` of shape ``(N, d)``.
+
+        Computed once per input and forward pass (cached in ``ctx``).
 
         Parameters
         ----------
         x : torch.Tensor
             Atom input ``(N, d)``.
         ctx : dict
-            Per-forward cache (holds the plan's weight tensors).
+            Per-forward cache (holds the plan's weight tensors and outputs).
 
         Returns
         -------
         torch.Tensor
-            ``(N, k)``.
+            ``(E, N, k)``, one row per edge (see :meth:`row`).
         """
+        out_key = ("atom_plan_out", id(self), id(x))
+        hit = ctx.get(out_key)
+        if hit is None:
+            hit = ctx[out_key] = (x, self._evaluate(x, ctx))  # x kept: id stays
+        return hit[1]
+
+    def _evaluate(self, x: torch.Tensor, ctx: dict) -> torch.Tensor:
         key = ("atom_plan_weights", id(self))
         w = ctx.get(key)
         if w is None:
@@ -172,7 +198,7 @@ class AtomPlan:
             mixed = (w["mix"][k] @ stacked.reshape(lv["n_rows"], -1)).reshape(
                 len(lv["edges"]), n, -1
             )
-        return mixed[self.root_row]
+        return mixed
 
 
 def _beta(kind: str, level: dict, device, dtype):
@@ -184,7 +210,10 @@ def _beta(kind: str, level: dict, device, dtype):
 
 
 def build_atom_plan(edge: Edge) -> AtomPlan | None:
-    """Plan the atom subtree below ``edge``, or None if it cannot be planned.
+    """Plan the atom subtree below ``edge``'s target, or None if it cannot be planned.
+
+    The plan covers every reachable edge into that candidate set (its
+    ``incoming`` edges, and ``edge``).
 
     Parameters
     ----------
@@ -202,7 +231,8 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
     # the sets of the subtree by depth, and the edges into each depth
     by_depth: dict[int, list] = {}
     edges_into: dict[int, list[Edge]] = {}
-    seen_sets, seen_edges, stack = set(), set(), [edge]
+    roots = [edge] + [e for e in root.incoming if e is not edge]
+    seen_sets, seen_edges, stack = set(), set(), list(reversed(roots))
     while stack:
         e = stack.pop()
         if id(e) in seen_edges:

@@ -437,6 +437,7 @@ class DerivationGraph(RootModel):
             e.__dict__.pop("_plan_cache", None)
         for cs in self.sets:
             cs.__dict__.pop("_plan", None)
+            cs.__dict__.pop("_plan_cache", None)
         child = copy.deepcopy(self)
         child.fix(j, i)
         return child

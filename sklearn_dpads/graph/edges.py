@@ -201,15 +201,24 @@ class Edge(nn.Module):
     def _atom_plan(self):
         """The level-batched plan of the atom subtree below this edge (or None).
 
-        Cached until the graph's structure changes (``refresh`` stamps the
-        reachable edges with a new generation) or the edge is copied.
+        One plan serves every edge into the same candidate set; it is cached
+        on the set until the graph's structure changes (``refresh`` stamps the
+        reachable edges with a new generation) or the graph is copied.
         """
-        stamp = (getattr(self, "_generation", None), id(self))
-        cached = getattr(self, "_plan_cache", None)
-        if cached is None or cached[0] != stamp or stamp[0] is None:
+        generation = getattr(self, "_generation", None)
+        target = self._target
+        stamp = (generation, id(target))
+        cached = target.__dict__.get("_plan_cache")
+        if (
+            cached is None
+            or cached[0] != stamp
+            or generation is None
+            or (cached[1] is not None and cached[1].row(self) is None)
+        ):
             from sklearn_dpads.graph.atom_plan import build_atom_plan
 
-            cached = self._plan_cache = (stamp, build_atom_plan(self))
+            cached = (stamp, build_atom_plan(self))
+            target.__dict__["_plan_cache"] = cached
         return cached[1]
 
     def probabilities(self) -> dict[int, float]:
@@ -247,7 +256,7 @@ class Edge(nn.Module):
             if x.dim() == 2:  # an atom subtree: evaluate it level by level
                 plan = self._atom_plan()
                 if plan is not None:
-                    return plan(x, ctx)
+                    return plan(x, ctx)[plan.row(self)]
             mixed = self._target.mixtures(x, mask, ctx).get(id(self))
             if mixed is not None:
                 return mixed
