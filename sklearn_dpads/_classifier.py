@@ -75,7 +75,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     program_epochs : int, default=20
         Weight epochs of each complete program during selection.
     finetune_epochs : int, default=40
-        Weight epochs of the chosen program on all the data (best epoch kept).
+        Most weight epochs of the chosen program's fine-tune. It trains on the
+        training part of the data, the epoch with the best held-out score
+        (on the ``validation_fraction`` split) is chosen, and the program is
+        then refitted on all the data for that many epochs.
     max_selection_steps : int, default=30
         Maximum number of partitions expanded by the selection.
     lr : float, default=0.02
@@ -101,7 +104,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Clip scaled features to this absolute value (outlier safety).
     threshold : "auto", float or None, default="auto"
         Binary problems: ``"auto"`` moves the decision threshold to maximise F1
-        on the training data (folded into ``predict_proba``), unless
+        on the held-out split, predicted by the fine-tuned program before its
+        refit, so not by a model trained on it (folded into
+        ``predict_proba``), unless
         ``class_weight`` is a dict (explicit costs are then respected); a float
         in (0, 1) sets the probability threshold; None keeps 0.5.
     share_nodes : bool, default=True

@@ -464,20 +464,36 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
             record=record,
         )
         module = result.module
+        held = data.subset(plan.idx_arch)
         if plan.finetune_epochs > 0:
-            module, _ = trainer.with_clock(fit_clock).fit_program(
+            # the number of epochs is chosen on the held-out split ...
+            finetune = trainer.with_clock(fit_clock)
+            start = copy.deepcopy(module)
+            module, _, epochs = finetune.fit_program(
                 module,
-                data,
-                data.subset(plan.idx_arch),
+                data.subset(plan.idx_train),
+                held,
                 plan.finetune_epochs,
                 patience=plan.finetune_patience,
                 batch_size=plan.finetune_batch_size,
                 seed=plan.finetune_seed,
             )
+        # ... and so is the threshold, on the predictions of a model that was
+        # not trained on it
+        offset = plan.logit_offset
+        if plan.threshold == "tune":
+            offset = tune_logit_offset(*valid_binary_logits(module, held))
+        if plan.finetune_epochs > 0 and epochs > 0 and not fit_clock.out():
+            # then the program is refitted on all the data for that many epochs
+            module, _, _ = finetune.fit_program(
+                start,
+                data,
+                None,
+                epochs,
+                batch_size=plan.finetune_batch_size,
+                seed=plan.finetune_seed,
+            )
     module = copy.deepcopy(module).to("cpu").double().eval()
-    offset = plan.logit_offset
-    if plan.threshold == "tune":
-        offset = tune_logit_offset(*valid_binary_logits(module, data))
     return FitOutcome(
         result.program,
         module,

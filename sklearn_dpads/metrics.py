@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import f1_score
+from sklearn.metrics import average_precision_score, f1_score
 
 __all__ = [
+    "ranking_score",
     "frame_f1_score",
     "flatten_frames",
     "best_threshold_f1",
@@ -151,3 +152,56 @@ def label_f1(pred: np.ndarray, true: np.ndarray, n_classes: int) -> float:
         f1s.append(2 * tp / denom if denom else 0.0)
     present = [f for c, f in enumerate(f1s) if (true == c).any() or (pred == c).any()]
     return float(np.mean(present)) if present else 0.0
+
+
+def ranking_score(
+    logits: np.ndarray, true: np.ndarray, n_classes: int, class_weight=None
+) -> float:
+    """Threshold-free score of logits: average precision.
+
+    Binary: the average precision of class 1 ranked by its logit. Multiclass:
+    the mean one-vs-rest average precision over the classes that occur, each
+    class ranked by its log-probability. Unlike the F1 at the best threshold,
+    no threshold is fitted to the scored data, so the score is not optimistic,
+    and it uses the whole ranking, so it is less noisy.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n,) or (n, C)
+        Program outputs (one logit for a binary problem, else one per class).
+    true : ndarray of shape (n,)
+        True class indices.
+    n_classes : int
+        Number of classes.
+    class_weight : array-like of shape (n_classes,) or None, default=None
+        Per-class weights, applied to every sample of the class (explicit
+        costs count in the score as in the loss).
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 when undefined (no positive sample) or when a logit is
+        NaN (a diverged program).
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    true = np.asarray(true)
+    if true.size == 0 or np.isnan(z).any():
+        return 0.0
+    z = np.clip(z, -1e30, 1e30)  # infinite logits still rank
+    sw = None
+    if class_weight is not None:
+        sw = np.asarray(class_weight, dtype=np.float64)[true]
+    if n_classes == 2:
+        z = z.reshape(len(true), -1)[:, -1]
+        if not (true == 1).any():
+            return 0.0
+        return float(average_precision_score(true == 1, z, sample_weight=sw))
+    z = z.reshape(len(true), n_classes)
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    aps = [
+        average_precision_score(true == c, logp[:, c], sample_weight=sw)
+        for c in range(n_classes)
+        if (true == c).any()
+    ]
+    return float(np.mean(aps)) if aps else 0.0

@@ -76,3 +76,70 @@ def test_threshold_logit_offset_and_probabilities():
     multi = logits_to_proba(np.array([[1.0, 2.0, 3.0]]))
     np.testing.assert_allclose(multi.sum(), 1.0)
     assert multi.argmax() == 2
+
+
+# ranking_score ---------------------------------------------------------------
+
+
+def test_ranking_score_binary_is_average_precision():
+    from sklearn.metrics import average_precision_score
+
+    from sklearn_dpads.metrics import ranking_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 50)
+    z = y + rng.normal(size=50)
+    want = average_precision_score(y, z)
+    assert ranking_score(z, y, 2) == pytest.approx(want)
+    assert ranking_score(z[:, None], y, 2) == pytest.approx(want)
+    # invariant to any monotone map of the logits: no threshold is involved
+    assert ranking_score(3 * z + 7, y, 2) == pytest.approx(want)
+
+
+def test_ranking_score_uses_class_weights():
+    from sklearn.metrics import average_precision_score
+
+    from sklearn_dpads.metrics import ranking_score
+
+    y = np.array([0, 0, 1, 1, 0, 1, 0])
+    z = np.array([0.1, 0.9, 0.8, 0.3, 0.5, 0.7, 0.2])
+    w = np.array([1.0, 3.0])
+    want = average_precision_score(y, z, sample_weight=w[y])
+    assert ranking_score(z, y, 2, class_weight=w) == pytest.approx(want)
+    assert ranking_score(z, y, 2, class_weight=w) != pytest.approx(
+        ranking_score(z, y, 2)
+    )
+
+
+def test_ranking_score_multiclass_mean_one_vs_rest():
+    from sklearn.metrics import average_precision_score
+
+    from sklearn_dpads.metrics import ranking_score
+
+    rng = np.random.default_rng(1)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    z = rng.normal(size=(8, 4))  # class 3 never occurs: left out of the mean
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    want = np.mean([average_precision_score(y == c, logp[:, c]) for c in range(3)])
+    assert ranking_score(z, y, 4) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    "z, y",
+    [
+        (np.array([0.1, 0.2]), np.array([0, 0])),  # no positive
+        (np.array([np.nan, 0.2]), np.array([0, 1])),  # a diverged program
+        (np.zeros(0), np.zeros(0, dtype=int)),
+    ],
+)
+def test_ranking_score_undefined_is_zero(z, y):
+    from sklearn_dpads.metrics import ranking_score
+
+    assert ranking_score(z, y, 2) == 0.0
+
+
+def test_ranking_score_infinite_logits_still_rank():
+    from sklearn_dpads.metrics import ranking_score
+
+    y = np.array([0, 1, 0, 1])
+    assert ranking_score(np.array([-np.inf, np.inf, -1.0, 2.0]), y, 2) == 1.0

@@ -13,7 +13,7 @@ import torch
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 
-from sklearn_dpads.metrics import best_threshold_f1, label_f1
+from sklearn_dpads.metrics import best_threshold_f1, label_f1, ranking_score
 from sklearn_dpads.training.losses import flatten_valid
 
 __all__ = ["ValidationScores", "f1_from_logits"]
@@ -74,10 +74,13 @@ def f1_from_logits(
 
 
 class ValidationScores(Callback):
-    """Record ``valid_f1``/``valid_acc`` from the validation batches of each epoch.
+    """Record ``valid_score``, ``valid_f1`` and ``valid_acc`` of each epoch.
 
-    The scores are those of :func:`f1_from_logits` over all real (unpadded)
-    sequences or frames of the epoch's validation batches.
+    Over all real (unpadded) sequences or frames of the epoch's validation
+    batches: ``valid_score`` is the threshold-free
+    :func:`~sklearn_dpads.metrics.ranking_score` (average precision, with the
+    class weights when given), the score that ranks epochs and candidates;
+    ``valid_f1`` and ``valid_acc`` are those of :func:`f1_from_logits`.
 
     Parameters
     ----------
@@ -133,7 +136,7 @@ class ValidationScores(Callback):
         self._y.append(yy.cpu())
 
     def on_epoch_end(self, net, **kwargs):
-        """Record the epoch's ``valid_f1`` and ``valid_acc`` in ``net.history``.
+        """Record the epoch's ``valid_score``, ``valid_f1`` and ``valid_acc``.
 
         Nothing is recorded for an epoch without validation batches.
 
@@ -147,19 +150,20 @@ class ValidationScores(Callback):
         """
         if not self._logits:
             return
+        logits, y = torch.cat(self._logits), torch.cat(self._y)
         f1, acc = f1_from_logits(
-            torch.cat(self._logits),
-            torch.cat(self._y),
-            self.n_classes,
-            self.tune_threshold,
-            self.class_weight,
+            logits, y, self.n_classes, self.tune_threshold, self.class_weight
         )
+        score = ranking_score(
+            logits.double().numpy(), y.numpy(), self.n_classes, self.class_weight
+        )
+        net.history.record("valid_score", score)
         net.history.record("valid_f1", f1)
         net.history.record("valid_acc", acc)
 
 
 class _KeepBest(Callback):
-    """Keep a copy of the parameters of the epoch with the best ``valid_f1``."""
+    """Keep a copy of the parameters of the epoch with the best ``valid_score``."""
 
     def on_train_begin(self, net, **kwargs):
         self.best_score_ = -np.inf
@@ -167,7 +171,7 @@ class _KeepBest(Callback):
         self.best_state_ = None
 
     def on_epoch_end(self, net, **kwargs):
-        score = net.history[-1].get("valid_f1")
+        score = net.history[-1].get("valid_score")
         if score is None:
             return
         # ties go to the later epoch (more training)

@@ -6,8 +6,9 @@ optimisation: for every training batch, one step of the architecture logits
 on a batch of the architecture split, then one step of the program
 parameters on the training batch (dPads §5.3).
 
-Both record, per epoch, the validation loss, accuracy and F1 in the skorch
-history and keep the parameters of the best epoch (highest validation F1),
+Both record, per epoch, the validation loss, ranking score (average
+precision), F1 and accuracy in the skorch history and keep the parameters of
+the best epoch (highest validation ranking score),
 with the callbacks of :mod:`sklearn_dpads.training.callbacks`.
 """
 
@@ -124,19 +125,20 @@ class ProgramNet(NeuralNet):
     *args
         Passed on to :class:`skorch.NeuralNet` (e.g. ``criterion``).
     n_classes : int, default=2
-        Number of classes (for the validation F1).
+        Number of classes (for the validation scores).
     grad_clip : float or None, default=None
         Clip the gradient norm of each step to this value.
     restore_best : bool, default=True
         After :meth:`fit_data`, load the parameters of the epoch with the best
-        validation F1 (needs a validation split).
+        validation ranking score (needs a validation split).
     seed : int, default=0
         Seed of the batch shuffling.
     tune_threshold : bool, default=False
-        Binary problems: score each epoch by the best-threshold F1.
+        Binary problems: report the best-threshold F1 as ``valid_f1``.
     score_class_weight : array-like or None, default=None
-        Per-class weights: score each epoch by the class-weighted accuracy
-        instead of F1.
+        Per-class weights: weight every sample's contribution to the ranking
+        score by its class's weight (and report the class-weighted accuracy
+        as ``valid_f1``).
     patience : int or None, default=None
         Stop when the validation score has not improved for this many epochs.
     deadline : object or None, default=None
@@ -189,7 +191,7 @@ class ProgramNet(NeuralNet):
 
         Added after skorch's: ``valid_scores`` (:class:`ValidationScores`),
         ``keep_best`` (see :attr:`keep_best`), then ``early_stopping`` on
-        ``valid_f1`` when ``patience`` is set and ``time_budget`` when
+        ``valid_score`` when ``patience`` is set and ``time_budget`` when
         ``deadline`` is set.
 
         Returns
@@ -203,7 +205,7 @@ class ProgramNet(NeuralNet):
                 (
                     "early_stopping",
                     EarlyStopping(
-                        monitor="valid_f1",
+                        monitor="valid_score",
                         patience=self.patience,
                         lower_is_better=False,
                         threshold=1e-4,
@@ -392,14 +394,14 @@ class ProgramNet(NeuralNet):
         """The initialized callback that keeps the parameters of the best epoch.
 
         It holds ``best_score_``, ``best_epoch_`` and ``best_state_`` (a copy
-        of the parameters of the epoch with the highest ``valid_f1``) and
+        of the parameters of the epoch with the highest ``valid_score``) and
         restores them with ``restore(net)``.
         """
         return dict(self.callbacks_)["keep_best"]
 
     @property
     def best_score(self) -> float:
-        """Best validation F1 over the epochs (NaN without validation)."""
+        """Best validation ranking score over the epochs (NaN without validation)."""
         b = self.keep_best.best_score_
         return float(b) if np.isfinite(b) else float("nan")
 

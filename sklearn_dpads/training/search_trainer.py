@@ -154,13 +154,14 @@ class SkorchSearchTrainer:
             Its best architecture-split score.
         """
         torch.manual_seed(seed)
-        return self.fit_program(
+        module, score, _ = self.fit_program(
             graph.extract(),
             self.train,
             self.arch,
             self.settings.program_epochs,
             seed=seed,
         )
+        return module, score
 
     def fit_program(
         self,
@@ -172,7 +173,7 @@ class SkorchSearchTrainer:
         patience: int | None = None,
         batch_size: int | None = None,
         seed: int = 0,
-    ) -> tuple[Any, float]:
+    ) -> tuple[Any, float, int]:
         """Weight-only training of ``module``, keeping the best epoch on ``valid``.
 
         Parameters
@@ -197,6 +198,9 @@ class SkorchSearchTrainer:
             The trained module.
         score : float
             Best validation score (0 without a finite one).
+        epochs : int
+            Epochs of the kept parameters: the best epoch (0 when no epoch had
+            a finite score), or the epochs run without ``valid``.
         """
         net = ProgramNet(
             module,
@@ -206,7 +210,11 @@ class SkorchSearchTrainer:
         )
         net.fit_data(train, valid)
         score = net.best_score
-        return net.module_, (0.0 if np.isnan(score) else score)
+        if valid is None:
+            kept = len(net.history)
+        else:
+            kept = net.keep_best.best_epoch_ or 0
+        return net.module_, (0.0 if np.isnan(score) else score), kept
 
     def with_clock(self, clock: Any) -> SkorchSearchTrainer:
         """A trainer on the same data and settings with another deadline.

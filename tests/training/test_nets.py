@@ -9,6 +9,7 @@ from skorch.callbacks import Callback
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.graph import DerivationGraph
 from sklearn_dpads.library import default_dsl
+from sklearn_dpads.metrics import ranking_score
 from sklearn_dpads.semantics import compile_program
 from sklearn_dpads.training import (
     BilevelNet,
@@ -18,6 +19,7 @@ from sklearn_dpads.training import (
     f1_from_logits,
     predict_logits,
 )
+from sklearn_dpads.training.losses import flatten_valid
 
 DSL = default_dsl(2)
 HOLE = parse_type("list[2] -> atom[1]")
@@ -60,9 +62,15 @@ def test_program_net_lowers_the_training_loss():
     losses = net.history[:, "train_loss"]
     assert len(losses) == 8
     assert losses[-1] < 0.8 * losses[0]
-    assert set(net.history[-1]) >= {"train_loss", "valid_loss", "valid_f1", "valid_acc"}
+    assert set(net.history[-1]) >= {
+        "train_loss",
+        "valid_loss",
+        "valid_score",
+        "valid_f1",
+        "valid_acc",
+    }
     assert 0.0 <= net.best_score <= 1.0
-    assert net.best_score == max(net.history[:, "valid_f1"])
+    assert net.best_score == max(net.history[:, "valid_score"])
     # the net trains the module in place
     assert net.module_ is module
 
@@ -89,16 +97,17 @@ def test_restore_best_keeps_the_best_epoch(restore):
     net = _program_net(
         module, lr=0.3, max_epochs=6, callbacks=[snaps], restore_best=restore
     ).fit_data(train, valid)
-    f1s = list(net.history[:, "valid_f1"])
-    best = len(f1s) - 1 - int(np.argmax(f1s[::-1]))  # ties go to the later epoch
+    scores = list(net.history[:, "valid_score"])
+    best = len(scores) - 1 - int(np.argmax(scores[::-1]))  # ties: the later epoch
     assert net.keep_best.best_epoch_ == best + 1
-    assert net.best_score == f1s[best]
+    assert net.best_score == scores[best]
     want = snaps.states[best] if restore else snaps.states[-1]
     for p, v in zip(module.parameters(), want, strict=True):
         assert torch.equal(p.detach(), v)
     if restore:
-        f1, _ = f1_from_logits(predict_logits(module, valid), valid.y, 2)
-        assert f1 == pytest.approx(net.best_score)
+        z, y = flatten_valid(predict_logits(module, valid), valid.y)
+        score = ranking_score(z.double().numpy(), y.numpy(), 2)
+        assert score == pytest.approx(net.best_score)
 
 
 def _bilevel(lr, arch_lr, seed=0, epochs=1):
