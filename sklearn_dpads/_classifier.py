@@ -63,9 +63,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Levels unfolded at a time (dPads' d_s).
     top_n : int, default=2
         Candidates kept per edge before architecture selection (dPads' N).
-    penalty : float, default=0.003
-        Weight of the structural cost (number of productions) in selection
-        (dPads used 0.01; smaller values trade size for F1).
+    penalty : float, default=0.01
+        Weight of the structural cost (number of productions) against the
+        held-out average precision in selection (as in dPads; smaller values
+        trade size for accuracy).
     search_epochs : int, default=4
         Bi-level epochs after each unfolding.
     prune_epochs : int, default=2
@@ -201,7 +202,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         max_depth=4,
         unfold_step=2,
         top_n=2,
-        penalty=0.003,
+        penalty=0.01,
         search_epochs=4,
         prune_epochs=2,
         selection_epochs=2,

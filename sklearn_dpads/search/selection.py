@@ -2,9 +2,11 @@
 
 The search knows neither torch modules nor skorch. It sees the derivation
 graph through the :class:`Partition` protocol and trains through a
-:class:`SearchTrainer`; candidates are ranked by
+:class:`SearchTrainer`; programs are ranked by
 ``(1 - score) + penalty * structural_cost`` (lower is better), where scores are
-validation scores in [0, 1] (higher is better).
+held-out scores in [0, 1] (higher is better). A partial partition is ranked
+by its rollout: its most preferred program, trained with the same budget as
+every other program.
 """
 
 from __future__ import annotations
@@ -248,13 +250,15 @@ def greedy_discretize(partition: Partition) -> Partition:
     return g
 
 
-def _train_child(trainer, child, discrete: bool, epochs: int, seed: int):
-    """Train one child of a split (a joblib task); returns it with its score."""
-    if discrete:
-        module, score = trainer.train_program(child, seed=seed)
-        return child, module, score
+def _train_graph(trainer, child, epochs: int, seed: int):
+    """Retrain a partial child (bi-level); a joblib task."""
     score = trainer.train_graph(child, epochs, seed=seed)
-    return child, None, score
+    return child, score
+
+
+def _train_program(trainer, partition, seed: int):
+    """Train a discrete partition's program; a joblib task."""
+    return trainer.train_program(partition, seed=seed)
 
 
 def select_program(
@@ -269,19 +273,27 @@ def select_program(
     clock: SearchClock | None = None,
     n_jobs: int | None = None,
 ) -> SearchResult:
-    """Best-first search over partitions of a fully unfolded graph.
+    """Best-first search over partitions of a fully unfolded graph, with rollouts.
 
-    The first open choice (breadth-first order) of the best-scored partial
-    partition is split into one child per option; partial children are
-    briefly retrained (bi-level) and queued, discrete children are trained as
-    programs and may become the incumbent. The incumbent starts as the greedy
-    (most preferred) program, so a result exists even if the time or
-    expansion budget stops the search early.
+    The first open choice (breadth-first order) of the most promising
+    partial partition is split into one child per option. A partial child is
+    retrained briefly (bi-level, ``child_epochs``, warm-started from its
+    parent), then scored by its *rollout*: its most preferred completion
+    (:func:`greedy_discretize`), trained as a program exactly as the
+    incumbent and every discrete child are. So every partition is ranked by
+    the held-out score of a program that it contains, trained with the same
+    budget, and every rollout is a candidate for the incumbent. A program
+    already trained is not trained again.
 
-    The children of one split are trained independently through
-    :class:`joblib.Parallel` with ``n_jobs`` (so a user's joblib backend runs
-    them); each child's seed is drawn before dispatch, so results do not
-    depend on ``n_jobs``.
+    The incumbent starts as the greedy program of the whole graph, so a
+    result exists even if the time or expansion budget stops the search
+    early. Partial children are expanded best rollout first until
+    ``max_expansions`` splits are made, the clock runs out or no partial
+    partition is left.
+
+    The trainings of one split run through :class:`joblib.Parallel` with
+    ``n_jobs`` (so a user's joblib backend runs them); every seed is drawn
+    before dispatch, so results do not depend on ``n_jobs``.
 
     Parameters
     ----------
@@ -290,11 +302,11 @@ def select_program(
     trainer : SearchTrainer
         Trains candidates.
     seeds : iterator of int
-        Seeds: the first for the greedy program, then one per child.
+        Seeds: the first for the greedy program, then one per training.
     penalty : float, default=0.01
         Weight of the structural cost.
     child_epochs : int, default=2
-        Bi-level epochs of each partial child.
+        Bi-level epochs of each partial child before its rollout.
     max_expansions : int or None, default=None
         Most partitions split.
     record : callable, default=None
@@ -302,7 +314,7 @@ def select_program(
     clock : SearchClock, default=None
         Time budget.
     n_jobs : int or None, default=None
-        Number of joblib jobs for the children of one split.
+        Number of joblib jobs for the trainings of one split.
 
     Returns
     -------
@@ -324,7 +336,8 @@ def select_program(
     program, cost = greedy.to_program()[0], greedy.structural_cost()
     best_f = emit("greedy", score, cost, program)
     best = SearchResult(module, program, score, cost, greedy)
-    seen_programs = {str(program)}
+    # program text -> objective of its training (each program is trained once)
+    trained = {str(program): best_f}
 
     tie = itertools.count()
     frontier = [_Entry(-math.inf, next(tie), graph)]
@@ -338,31 +351,41 @@ def select_program(
         if j is None:
             continue
         expansions += 1
-        jobs = []
-        for i in g.options(j):
-            child = g.split(j, i)
-            discrete = child.is_discrete()
-            if discrete:
-                key = str(child.to_program()[0])
-                if key in seen_programs:
-                    continue
-                seen_programs.add(key)
-            jobs.append((i, child, discrete, next(seeds)))
-        results = Parallel(n_jobs=n_jobs)(
-            delayed(_train_child)(trainer, child, discrete, child_epochs, s)
-            for _, child, discrete, s in jobs
+        children = [(i, g.split(j, i)) for i in g.options(j)]
+        partial = [(i, c) for i, c in children if not c.is_discrete()]
+        # 1. partial children adapt to their fixed choice
+        retrained = Parallel(n_jobs=n_jobs)(
+            delayed(_train_graph)(trainer, c, child_epochs, s)
+            for (_, c), s in zip(partial, [next(seeds) for _ in partial])
         )
-        for (i, _, discrete, _), (child, module, score) in zip(jobs, results):
-            cost = child.structural_cost()
-            program = child.to_program()[0] if discrete else None
-            f = emit("select", score, cost, program, split=child.option_name(j, i))
-            if f >= best_f:
-                continue
-            if discrete:
-                best_f = f
-                best = SearchResult(module, program, score, cost, child)
+        done = dict(zip([i for i, _ in partial], retrained))
+        # 2. each child's program (its rollout, or itself when discrete) is
+        # trained once, with the incumbent's budget
+        rows = []  # (option, child, rollout, program text)
+        for i, c in children:
+            if i in done:
+                c, score = done[i]
+                emit("select", score, c.structural_cost(), split=g.option_name(j, i))
+                rollout = greedy_discretize(c)
             else:
-                heapq.heappush(frontier, _Entry(f, next(tie), child))
-        frontier = [e for e in frontier if e.objective < best_f]
-        heapq.heapify(frontier)
+                rollout = c
+            rows.append((i, c, rollout, str(rollout.to_program()[0])))
+        todo: dict[str, tuple] = {}
+        for i, _, rollout, key in rows:
+            if key not in trained and key not in todo:
+                todo[key] = (i, rollout, next(seeds))
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_train_program)(trainer, r, s) for _, r, s in todo.values()
+        )
+        for (key, (i, rollout, _)), (module, score) in zip(todo.items(), results):
+            program, cost = rollout.to_program()[0], rollout.structural_cost()
+            f = emit("select", score, cost, program, split=g.option_name(j, i))
+            trained[key] = f
+            if f < best_f:
+                best_f = f
+                best = SearchResult(module, program, score, cost, rollout)
+        # 3. partial children wait their turn, best rollout first
+        for _, c, _, key in rows:
+            if not c.is_discrete():
+                heapq.heappush(frontier, _Entry(trained[key], next(tie), c))
     return best
