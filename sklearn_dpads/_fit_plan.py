@@ -27,6 +27,7 @@ from sklearn_dpads.library import default_dsl
 from sklearn_dpads.preprocessing import SequenceStandardScaler
 from sklearn_dpads.search.driver import SearchConfig, SearchSeeds, run_search
 from sklearn_dpads.search.schedule import SearchClock
+from sklearn_dpads.semantics.canonical import canonicalize
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.nets import valid_binary_logits
 from sklearn_dpads.training.search_trainer import SkorchSearchTrainer, TrainerSettings
@@ -463,7 +464,8 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
             clock=search_clock,
             record=record,
         )
-        module = result.module
+        # redundant leaves are folded before anything else sees the program
+        module = canonicalize(result.module)
         held = data.subset(plan.idx_arch)
         if plan.finetune_epochs > 0:
             # the number of epochs is chosen on the held-out split ...
@@ -495,7 +497,7 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
             )
     module = copy.deepcopy(module).to("cpu").double().eval()
     return FitOutcome(
-        result.program,
+        module.program,
         module,
         result.score,
         float(offset),

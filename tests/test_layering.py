@@ -78,6 +78,7 @@ ALLOWED: dict[str, set[str]] = {
         "utils",
         "training",
         "search",
+        "semantics",  # the found program is canonicalised before the fine-tune
         "metrics",
         "grammar",
         "library",

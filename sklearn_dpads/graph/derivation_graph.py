@@ -27,6 +27,7 @@ import itertools
 import torch
 from torch import nn
 
+from sklearn_dpads.grammar.canonical import canonical_cost
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.graph.edges import CandidateSet, Edge
@@ -485,14 +486,18 @@ class DerivationGraph(RootModel):
     def structural_cost(self) -> float:
         """Return the cost of the cheapest program still in the graph.
 
-        The cost is exact when the graph is discrete; neural fillers count as
-        one production (a lower bound).
+        A discrete graph's cost is that of its canonical program
+        (:func:`~sklearn_dpads.grammar.canonical.canonical_form`: redundant
+        leaves folded). Otherwise neural fillers count as one production (a
+        lower bound).
 
         Returns
         -------
         float
             Sum of the production costs of the cheapest program.
         """
+        if self.is_discrete() and not self.has_fillers():
+            return canonical_cost(self.to_program()[0], self.dsl)
         memo: dict = {}
 
         def edge_cost(e: Edge) -> float:
