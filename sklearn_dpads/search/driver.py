@@ -36,6 +36,9 @@ class SearchConfig:
         Bi-level epochs of each partial child in the selection.
     max_selection_steps : int or None, default=30
         Most partitions split by the selection.
+    selection_patience : int or None, default=5
+        The selection also stops after this many splits in a row that found
+        no better program (None: only ``max_selection_steps`` stops it).
     penalty : float, default=0.01
         Weight of the structural cost.
     share_nodes : bool, default=True
@@ -55,6 +58,7 @@ class SearchConfig:
     prune_epochs: int = 2
     selection_epochs: int = 2
     max_selection_steps: int | None = 30
+    selection_patience: int | None = 5
     penalty: float = 0.01
     share_nodes: bool = True
     refine: bool = True
@@ -177,6 +181,7 @@ def run_search(
         penalty=config.penalty,
         child_epochs=config.selection_epochs,
         max_expansions=config.max_selection_steps,
+        patience=config.selection_patience,
         record=record,
         clock=clock,
         n_jobs=config.n_jobs,

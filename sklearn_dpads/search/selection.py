@@ -269,6 +269,7 @@ def select_program(
     penalty: float = 0.01,
     child_epochs: int = 2,
     max_expansions: int | None = None,
+    patience: int | None = None,
     record: Callable[[SearchRecord], None] | None = None,
     clock: SearchClock | None = None,
     n_jobs: int | None = None,
@@ -288,8 +289,8 @@ def select_program(
     The incumbent starts as the greedy program of the whole graph, so a
     result exists even if the time or expansion budget stops the search
     early. Partial children are expanded best rollout first until
-    ``max_expansions`` splits are made, the clock runs out or no partial
-    partition is left.
+    ``max_expansions`` splits are made, ``patience`` splits in a row found no
+    better program, the clock runs out or no partial partition is left.
 
     The trainings of one split run through :class:`joblib.Parallel` with
     ``n_jobs`` (so a user's joblib backend runs them); every seed is drawn
@@ -309,6 +310,8 @@ def select_program(
         Bi-level epochs of each partial child before its rollout.
     max_expansions : int or None, default=None
         Most partitions split.
+    patience : int or None, default=None
+        Stop after this many splits in a row without a better program.
     record : callable, default=None
         Receives a :class:`SearchRecord` per scored candidate.
     clock : SearchClock, default=None
@@ -341,16 +344,19 @@ def select_program(
 
     tie = itertools.count()
     frontier = [_Entry(-math.inf, next(tie), graph)]
-    expansions = 0
+    expansions = stale = 0
     while frontier:
         if clock.out() or (max_expansions is not None and expansions >= max_expansions):
             best.timed_out = clock.out()
+            break
+        if patience is not None and stale >= patience:
             break
         g = heapq.heappop(frontier).partition
         j = g.open_edge()
         if j is None:
             continue
         expansions += 1
+        stale += 1
         children = [(i, g.split(j, i)) for i in g.options(j)]
         partial = [(i, c) for i, c in children if not c.is_discrete()]
         # 1. partial children adapt to their fixed choice
@@ -382,7 +388,7 @@ def select_program(
             f = emit("select", score, cost, program, split=g.option_name(j, i))
             trained[key] = f
             if f < best_f:
-                best_f = f
+                best_f, stale = f, 0
                 best = SearchResult(module, program, score, cost, rollout)
         # 3. partial children wait their turn, best rollout first
         for _, c, _, key in rows:

@@ -187,3 +187,16 @@ def test_refine_keeps_the_program_when_widening_is_worse():
 def test_refine_without_a_partition_returns_the_result():
     result = SearchResult("m", (0,), 0.5, 1.0, None)
     assert refine_leaves(result, FakeTrainer(), seeds=lambda j: j) is result
+
+
+def test_patience_stops_a_search_that_finds_nothing_better():
+    trainer, full = FakeTrainer(), FakeTrainer()
+    result = _select(trainer=trainer, patience=1)
+    _select(trainer=full)
+    # fewer trainings than the exhaustive search, never worse than the greedy
+    assert len(trainer.calls) < len(full.calls)
+    assert result.score >= 0.7
+
+
+def test_patience_none_explores_until_the_budget():
+    assert _select(patience=None).program == (2, 0, 1)
