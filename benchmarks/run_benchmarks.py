@@ -29,6 +29,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from sklearn_dpads.datasets import CALMS21_FEATURE_GROUPS
+from sklearn_dpads.datasets import PLANTED_RULES as SUITE_RULES
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -77,7 +78,23 @@ DATASETS = {
         "'close and slow' rule; data seed = run seed (slow, not in the default set)"
     ),
 }
-DEFAULT_DATASETS = [d for d in DATASETS if d != "crim13-like"]
+# make_planted_suite: one opt-in data set per rule, "planted-<rule>" (not in the
+# default set, to keep the default run short)
+SUITE_TIMESTEPS = 50
+PLANTED_SUITE = {f"planted-{rule}": rule for rule in SUITE_RULES}
+DATASETS.update(
+    {
+        name: (
+            f"make_planted_suite({rule!r}, n_samples=1500 (--planted-samples), "
+            f"n_timesteps={SUITE_TIMESTEPS}); 70/30 split; data seed = run seed "
+            "(opt-in, not in the default set)"
+        )
+        for name, rule in PLANTED_SUITE.items()
+    }
+)
+DEFAULT_DATASETS = [
+    d for d in DATASETS if d != "crim13-like" and d not in PLANTED_SUITE
+]
 PLANTED_RULES = {"planted-sequence": "threshold", "planted-frame": "product"}
 
 # --quick: smaller search for ours (the full benchmark uses the defaults).
@@ -141,6 +158,22 @@ def load_dataset(name: str, seed: int, args) -> dict:
         X_te, y_te = np.load(d / "X_test.npy"), np.load(d / "y_test.npy")
         if args.quick:
             X_tr, y_tr = X_tr[:QUICK_SAMPLES], y_tr[:QUICK_SAMPLES]
+    elif name in PLANTED_SUITE:
+        from sklearn_dpads.datasets import make_planted_suite
+
+        bunch = make_planted_suite(
+            PLANTED_SUITE[name],
+            n_samples=QUICK_SAMPLES if args.quick else args.planted_samples,
+            n_timesteps=SUITE_TIMESTEPS,
+            random_state=seed,
+        )
+        X_tr, y_tr, X_te, y_te = _split(bunch.X, bunch.y, 0.3, seed)
+        meta.update(
+            feature_groups=bunch.feature_groups,
+            feature_names=bunch.feature_names,
+            planted_groups=list(bunch.planted_groups),
+            rule=bunch.rule,
+        )
     elif name.startswith("planted"):
         from sklearn_dpads.datasets import make_planted_sequences
 
