@@ -16,7 +16,9 @@ from sklearn_dpads.grammar.production import (
     add_production,
     affine_production,
     constant_production,
+    difference_production,
     elementwise_production,
+    filter_production,
     fold_production,
     ite_production,
     map_prefixes_production,
@@ -136,13 +138,18 @@ def default_dsl(
     full_affine: bool = True,
     constant: bool = True,
     extra_productions: Sequence[Production] = (),
+    filters: Sequence[int] = (),
+    difference: bool = False,
 ) -> DSL:
     """The dPads/NEAR DSL over ``n_features`` inputs.
 
     Productions: ``map``, ``map_prefixes``, ``fold``, ``last5_avg``,
     ``last10_avg``, ``window5_avg``, ``window11_avg``, ``ite``, ``add``,
     ``multiply``, one ``affine_<group>`` leaf per feature group, the full
-    ``affine`` leaf and a learned constant ``const``.
+    ``affine`` leaf and a learned constant ``const``. Optionally (both off by
+    default): the frame difference ``diff`` (after the windows) and learnable
+    temporal filters ``filter<K>_<group>`` / ``filter<K>`` (after the affine
+    leaves).
 
     Parameters
     ----------
@@ -161,11 +168,26 @@ def default_dsl(
         Include the learned-constant leaf.
     extra_productions : sequence of Production
         User productions (see :func:`make_production`).
+    filters : sequence of int, default=()
+        Lengths ``K`` of learnable causal temporal filters (see
+        :func:`~sklearn_dpads.grammar.filter_production`). For each length,
+        one leaf ``filter<K>_<group>`` per feature group and, when
+        ``full_affine``, ``filter<K>`` over all features. A filter fills
+        ``list -> atom`` holes with ``b + sum_{j<K} W_j x_{t-j}[group]``.
+    difference : bool, default=False
+        Include ``diff``, which applies its argument to the frame differences
+        ``x_t - x_{t-1}`` (zero at the first frame); see
+        :func:`~sklearn_dpads.grammar.difference_production`.
 
     Returns
     -------
     DSL
         The grammar, validated.
+
+    Raises
+    ------
+    GrammarError
+        If a filter length is not an int >= 1 or is repeated.
     """
     groups = resolve_feature_groups(n_features, feature_groups, feature_names)
     prods = [
@@ -176,27 +198,57 @@ def default_dsl(
         window_production("last10_avg", 9, 0),
         window_production("window5_avg", 2, 2),
         window_production("window11_avg", 5, 5),
-        ite_production("ite", ite_beta),
-        add_production(),
-        multiply_production(),
     ]
+    if difference:
+        prods.append(difference_production("diff"))
+    prods += [ite_production("ite", ite_beta), add_production(), multiply_production()]
+    lengths = _filter_lengths(filters)
     used = {p.name for p in prods} | {"affine", "const"}
+    used |= {f"filter{K}" for K in lengths if full_affine}
     used |= {p.name for p in extra_productions}
-    for gname, idx in groups.items():
-        pname = "affine_" + safe_identifier(gname)
+
+    def unique(pname: str) -> str:
         if pname in used:
-            pname = safe_identifier(pname, used)
-        else:
-            used.add(pname)
-        prods.append(affine_production(pname, idx, gname))
+            return safe_identifier(pname, used)
+        used.add(pname)
+        return pname
+
+    for gname, idx in groups.items():
+        prods.append(
+            affine_production(unique("affine_" + safe_identifier(gname)), idx, gname)
+        )
     if full_affine:
         prods.append(affine_production("affine", None, None))
+    for K in lengths:
+        for gname, idx in groups.items():
+            pname = unique(f"filter{K}_" + safe_identifier(gname))
+            prods.append(filter_production(pname, K, idx, gname))
+        if full_affine:
+            prods.append(filter_production(f"filter{K}", K, None, None))
     if constant:
         prods.append(constant_production("const"))
     prods.extend(extra_productions)
     return DSL(
         prods, n_features, list(feature_names) if feature_names is not None else None
     )
+
+
+def _filter_lengths(filters: Sequence[int]) -> list[int]:
+    """Validate ``default_dsl``'s ``filters``: distinct ints >= 1, in order."""
+    if isinstance(filters, int | str | bytes) or not hasattr(filters, "__iter__"):
+        raise GrammarError(
+            f"filters must be a sequence of filter lengths (ints >= 1), got {filters!r}."
+        )
+    out: list[int] = []
+    for K in filters:
+        if isinstance(K, np.integer):
+            K = int(K)
+        if not isinstance(K, int) or isinstance(K, bool) or K < 1:
+            raise GrammarError(f"Filter length must be an int >= 1, got {K!r}.")
+        if K in out:
+            raise GrammarError(f"filters repeats the length {K}: {list(filters)}.")
+        out.append(K)
+    return out
 
 
 def make_production(

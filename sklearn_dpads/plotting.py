@@ -40,18 +40,21 @@ __all__ = [
     "plot_feature_group_importance",
     "plot_program",
     "plot_search",
+    "plot_temporal_filters",
 ]
 
 # Box colours by role of the production in the program.
 _COLOURS = {
-    "sequence": "#cfe2f3",  # map, map_prefixes, fold, windows: walk over frames
+    "sequence": "#cfe2f3",  # map, map_prefixes, fold, windows, diff: walk over frames
     "combine": "#fce5cd",  # add, multiply, ite, user element-wise functions
-    "leaf": "#d9ead3",  # affine leaves and constants
+    "leaf": "#d9ead3",  # affine leaves, temporal filters and constants
 }
 _ROLE_OF_KIND = {  # the role of every built-in production kind
-    **dict.fromkeys(("map", "map_prefixes", "fold", "window"), "sequence"),
+    **dict.fromkeys(
+        ("map", "map_prefixes", "fold", "window", "difference"), "sequence"
+    ),
     **dict.fromkeys(("ite", "add", "multiply", "elementwise"), "combine"),
-    **dict.fromkeys(("affine", "constant"), "leaf"),
+    **dict.fromkeys(("affine", "constant", "filter"), "leaf"),
 }
 
 
@@ -79,9 +82,9 @@ def _get_ax(ax, figsize: tuple[float, float]):
 def _role(symbol: str, dsl: DSL | None) -> str:
     if dsl is not None and symbol in dsl:
         return _ROLE_OF_KIND.get(dsl[symbol].kind, "combine")
-    if symbol.startswith("affine") or symbol == "const":
+    if symbol.startswith(("affine", "filter")) or symbol == "const":
         return "leaf"
-    if symbol in ("map", "map_prefixes", "fold") or symbol.endswith("_avg"):
+    if symbol in ("map", "map_prefixes", "fold", "diff") or symbol.endswith("_avg"):
         return "sequence"
     return "combine"
 
@@ -92,6 +95,9 @@ def _node_label(symbol: str, dsl: DSL | None) -> str:
         if prod.kind == "affine":
             group = prod.params.get("group")
             return f"affine[{group}]" if group else "affine[all]"
+        if prod.kind == "filter":
+            group = prod.params.get("group")
+            return f"filter{prod.params['length']}[{group or 'all'}]"
         if prod.kind == "constant":
             return "const"
     return symbol
@@ -166,10 +172,11 @@ def plot_program(
 
     Every node of the program is a box labelled with its production (affine
     leaves as ``affine[group]``, the affine leaf over all features as
-    ``affine[all]``), joined by lines to its arguments. Boxes are coloured by
-    role: blue for productions that walk over frames (``map``, ``fold``,
-    windows), orange for productions that combine values (``add``,
-    ``multiply``, ``ite``, user functions), green for leaves.
+    ``affine[all]``, temporal filters as ``filter5[group]``), joined by lines
+    to its arguments. Boxes are coloured by role: blue for productions that
+    walk over frames (``map``, ``fold``, windows, ``diff``), orange for
+    productions that combine values (``add``, ``multiply``, ``ite``, user
+    functions), green for leaves.
 
     Parameters
     ----------
@@ -497,4 +504,123 @@ def plot_feature_group_importance(
         family="monospace",
     )
     ax.grid(True, axis="x", alpha=0.3)
+    return ax
+
+
+# ---------------------------------------------------------------- plot_temporal_filters
+def plot_temporal_filters(estimator_or_module: Any, ax: Axes | None = None) -> Axes:
+    """Draw the weights of every temporal filter leaf against the lag.
+
+    A filter leaf ``filter<K>[group]`` computes
+    ``y_t = b + sum_{j=0}^{K-1} W_j x_{t-j}[group]``; this plot draws, for
+    every filter leaf of the program (in pre-order), every output ``o`` and
+    every input feature ``i``, the line ``j -> W_j[o, i]`` over the lags
+    ``j = 0 .. K-1`` (``0``: the current frame). Weights of one sign at every
+    lag average the feature (a smoothed level); weights that change sign
+    between lags respond to its changes (a ``+w`` at lag 0 and ``-w`` at lag 1
+    is the velocity ``w (x_t - x_{t-1})``). For a fitted estimator the
+    weights apply to the scaled features ``z = clip((x - center_) /
+    scale_)``.
+
+    Parameters
+    ----------
+    estimator_or_module : ProgramSynthesisClassifier or ProgramModule
+        A fitted classifier (or a fitted pipeline or search object holding
+        one), or a compiled program (anything with ``program``, ``dsl`` and
+        ``leaf(path)`` like :class:`~sklearn_dpads.semantics.ProgramModule`).
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The Axes drawn on: ``ax.lines`` holds one line per filter leaf, output
+        and input feature, in that order, labelled
+        ``"filter5[group] <feature>"`` (with ``" (path)"`` when the program
+        uses the same filter twice and ``" -> out o"`` for several outputs).
+        A program without filter leaves gives an empty chart with a note.
+
+    Raises
+    ------
+    TypeError
+        If the argument is neither a fitted classifier nor a compiled program.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_dpads import default_dsl
+    >>> from sklearn_dpads.grammar import parse_type
+    >>> from sklearn_dpads.plotting import plot_temporal_filters
+    >>> from sklearn_dpads.semantics import compile_program
+    >>> dsl = default_dsl(2, filters=(4,))
+    >>> module = compile_program("(filter4_x1)", dsl, parse_type("list[2] -> atom[1]"))
+    >>> ax = plot_temporal_filters(module)
+    >>> len(ax.lines), ax.lines[0].get_xdata().tolist()
+    (1, [0, 1, 2, 3])
+    """
+    estimator = None
+    if hasattr(estimator_or_module, "get_params"):
+        estimator, _ = unwrap_fitted(estimator_or_module, "plot_temporal_filters")
+        module, dsl = estimator.module_, estimator.dsl_
+    elif all(hasattr(estimator_or_module, a) for a in ("leaf", "program", "dsl")):
+        module = estimator_or_module
+        dsl = module.dsl
+    else:
+        raise TypeError(
+            "plot_temporal_filters expects a fitted ProgramSynthesisClassifier or a "
+            f"compiled program (ProgramModule), got {type(estimator_or_module).__name__}."
+        )
+    names = _feature_names(estimator, dsl)
+    program = module.program
+    symbols = {path: sub.symbol for path, sub in program.walk()}
+    paths = [
+        path
+        for path, symbol in symbols.items()
+        if symbol in dsl and dsl[symbol].kind == "filter"
+    ]
+    uses = list(symbols.values())
+    ax = _get_ax(ax, (6.4, 4.2))
+    max_lag = 0
+    for path in paths:
+        leaf = module.leaf(path)  # the read API of compiled programs
+        label = _node_label(symbols[path], dsl)
+        if uses.count(symbols[path]) > 1:
+            label += f" {path}"
+        lags = list(range(int(leaf.length)))
+        max_lag = max(max_lag, len(lags) - 1)
+        w = np.array(leaf.weight, dtype=np.float64)  # (k, K, n)
+        for o in range(w.shape[0]):
+            for c, i in enumerate(leaf.indices):
+                text = f"{label} {names[i]}"
+                if w.shape[0] > 1:
+                    text += f" -> out {o}"
+                ax.plot(lags, w[o, :, c], marker="o", linewidth=1.4, label=text)
+    if paths:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(-0.3, max_lag + 0.3)
+        ax.set_xlabel("lag j (frames before t)")
+        ax.set_ylabel("weight W_j" + (" (scaled features)" if estimator else ""))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            "the program has no temporal filter",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax.set_title(
+        "\n".join(textwrap.wrap(program.pretty(dsl), 70)),
+        fontsize=9,
+        family="monospace",
+    )
     return ax

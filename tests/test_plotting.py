@@ -23,6 +23,7 @@ from sklearn_dpads.plotting import (  # noqa: E402
     plot_feature_group_importance,
     plot_program,
     plot_search,
+    plot_temporal_filters,
 )
 from sklearn_dpads.program import Program  # noqa: E402
 
@@ -307,3 +308,101 @@ def test_search_objects_need_best_estimator(fitted):
         plot_program(grid)
     grid.best_estimator_ = fitted  # as after fit with refit=True
     assert len(plot_program(grid).texts) == fitted.program_.size
+
+
+# -------------------------------------------------------------- plot_temporal_filters
+def _filter_module(text, hole="list[4] -> atom[1]"):
+    from sklearn_dpads.grammar.types import parse_type
+    from sklearn_dpads.semantics import compile_program
+
+    dsl = default_dsl(4, {"a": [0, 1], "b": [3]}, filters=(3, 5), difference=True)
+    return compile_program(text, dsl, parse_type(hole))
+
+
+def test_plot_temporal_filters_draws_weights_against_lag():
+    module = _filter_module("(ite (filter5_a) (diff (filter3_b)) (filter3_b))")
+    fig, ax = plt.subplots()
+    assert plot_temporal_filters(module, ax=ax) is ax
+    # leaves in pre-order: filter5_a (2 features), filter3_b twice (1 feature)
+    assert [line.get_label() for line in ax.lines] == [
+        "filter5[a] x0",
+        "filter5[a] x1",
+        "filter3[b] (1, 0) x3",
+        "filter3[b] (2,) x3",
+    ]
+    leaf = module.leaf((0,))
+    for c, line in enumerate(ax.lines[:2]):
+        assert list(line.get_xdata()) == [0, 1, 2, 3, 4]
+        want = [leaf.weight[0][j][c] for j in range(5)]
+        np.testing.assert_allclose(line.get_ydata(), want)
+    assert list(ax.lines[2].get_xdata()) == [0, 1, 2]
+    assert ax.get_xlabel().startswith("lag")
+    assert ax.get_legend() is not None
+    assert ax.get_title().replace("\n", " ") == module.program.pretty(module.dsl)
+
+
+def test_plot_temporal_filters_one_line_per_output_and_feature():
+    module = _filter_module("(map_prefixes (filter3))", "list[4] -> list[2]")
+    ax = plot_temporal_filters(module)
+    assert len(ax.lines) == 2 * 4
+    assert ax.lines[5].get_label() == "filter3[all] x1 -> out 1"
+    leaf = module.leaf((0,))
+    np.testing.assert_allclose(
+        ax.lines[5].get_ydata(), [leaf.weight[1][j][1] for j in range(3)]
+    )
+
+
+def test_plot_temporal_filters_without_filters_writes_a_note():
+    ax = plot_temporal_filters(_filter_module("(last5_avg (affine_a))"))
+    assert len(ax.lines) == 0
+    assert [t.get_text() for t in ax.texts] == ["the program has no temporal filter"]
+
+
+def test_plot_temporal_filters_estimator():
+    from sklearn_dpads.grammar import (
+        DSLBuilder,
+        difference_production,
+        filter_production,
+    )
+
+    dsl = (
+        DSLBuilder(2, feature_names=["pos", "speed"])
+        .add(difference_production())
+        .add(filter_production("filter4_speed", 4, [1], "speed"))
+        .build()
+    )
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 6, 2)
+    y = (X[:, -1, 1] > 0).astype(int)
+    clf = ProgramSynthesisClassifier(dsl=dsl, **TINY).fit(X, y)
+    ax = plot_temporal_filters(clf)
+    assert [line.get_label() for line in ax.lines] == ["filter4[speed] speed"]
+    assert "scaled" in ax.get_ylabel()
+    path = next(p for p, sub in clf.program_.walk() if sub.symbol == "filter4_speed")
+    np.testing.assert_allclose(
+        ax.lines[0].get_ydata(), np.ravel(clf.module_.leaf(path).weight)
+    )
+    assert len(plot_temporal_filters(Pipeline([("clf", clf)])).lines) == 1
+
+
+def test_plot_temporal_filters_errors():
+    with pytest.raises(NotFittedError, match="not fitted"):
+        plot_temporal_filters(ProgramSynthesisClassifier())
+    with pytest.raises(TypeError, match="expects a fitted ProgramSynthesisClassifier"):
+        plot_temporal_filters("(filter3)")
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plot_temporal_filters(_filter_module("(filter3)"), ax="axes")
+
+
+def test_plot_program_labels_filters_and_diff():
+    dsl = default_dsl(4, {"a": [0, 1]}, filters=(5,), difference=True)
+    ax = plot_program("(diff (ite (filter5_a) (filter5) (filter5_a)))", dsl)
+    assert [t.get_text() for t in ax.texts] == [
+        "diff",
+        "ite",
+        "filter5[a]",
+        "filter5[all]",
+        "filter5[a]",
+    ]
+    colours = [t.get_bbox_patch().get_facecolor() for t in ax.texts]
+    assert colours[0] != colours[1] != colours[2]  # sequence, combine, leaf

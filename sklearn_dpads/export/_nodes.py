@@ -5,8 +5,10 @@ is a list of floats) or ``(xs)`` (sequence input: a list of frames), returning
 a list of floats or one per frame, as the torch modules of
 :mod:`sklearn_dpads.semantics` do. Parameters are read with
 :meth:`~sklearn_dpads.semantics.ProgramModule.leaf` and written as exact
-literals; the sequence helpers called (``_dp_fold``, ``_dp_window_means``) are
-real functions of :mod:`sklearn_dpads.export._runtime`.
+literals; the sequence helpers called (``_dp_fold``, ``_dp_window_means``,
+``_dp_filter``, ``_dp_differences``) are real functions of
+:mod:`sklearn_dpads.export._runtime`. A temporal filter's weights are written
+as module-level tuples next to its function.
 """
 
 from __future__ import annotations
@@ -189,6 +191,14 @@ class NodeGenerator:
                 f"# the child on every frame, averaged over frames t-{left}..t",
                 f"return {means}([{kids[0]}(x) for x in xs], {left})",
             ]
+        if kind == "filter":
+            return self._filter_body(node, self.module.leaf(node.path))
+        if kind == "difference":
+            diffs = self._helper("_dp_differences")
+            return [
+                "# the child on the frame differences x[t] - x[t-1] (zero at t = 0)",
+                f"return {kids[0]}({diffs}(xs))",
+            ]
         if kind == "ite":
             beta = float_literal(self.module.leaf(node.path).beta)
             return [
@@ -204,6 +214,43 @@ class NodeGenerator:
         raise TypeError(  # pragma: no cover - typing prevents this
             f"Production kind {kind!r} cannot fill the sequence hole {node.hole}."
         )
+
+    def _filter_body(self, node: TypedNode, leaf: LeafParameters) -> list[str]:
+        weight, b, sel, K = leaf.weight, leaf.bias, leaf.indices, leaf.length
+        k = node.hole.output.size
+        shape_ok = len(weight) == k and len(b) == k
+        shape_ok = shape_ok and all(len(out) == K for out in weight)
+        shape_ok = shape_ok and all(len(lag) == len(sel) for o in weight for lag in o)
+        if not shape_ok:
+            raise ValueError(
+                f"Filter node {node.path} has weights of the wrong shape for "
+                f"{k} outputs, {K} lags and {len(sel)} features."
+            )
+        name = self._fname(node.path)
+        rows = "".join(
+            "    (\n"
+            + "".join(
+                f"        ({', '.join(map(float_literal, lag))},),\n" for lag in out
+            )
+            + "    ),\n"
+            for out in weight
+        )
+        self.blocks.append(
+            f"# {name}_W[o][j][c]: output o, lag j (frames back), feature {name}_I[c]\n"
+            f"{name}_I = ({', '.join(str(i) for i in sel)},)\n"
+            f"{name}_W = (\n{rows})\n"
+            f"{name}_B = ({', '.join(map(float_literal, b))},)\n"
+        )
+        group = node.production.params.get("group")
+        lines = [
+            f"# y[t] = B + sum_j W[:, j] . x[t - j][I] over the last {K} frames",
+            "# (frames before the first count as the first frame)",
+        ]
+        if group is not None:
+            lines.append(f"# feature group: {comment_text(group)}")
+        filt = self._helper("_dp_filter")
+        lines.append(f"return {filt}(xs, {name}_W, {name}_B, {name}_I)")
+        return lines
 
 
 def _linear_terms(row: Sequence[float], sel: Sequence[int], bias: float) -> list[str]:

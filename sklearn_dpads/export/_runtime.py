@@ -123,6 +123,32 @@ def _dp_window_means(xs, left):
     return out
 
 
+def _dp_filter(xs, weight, bias, indices):
+    """For every frame t: bias + sum over lags j of weight[:][j] . xs[t - j][indices].
+
+    Frames before the first are taken equal to the first frame.
+    """
+    out = []
+    for t in range(len(xs)):
+        y = []
+        for w_out, b in zip(weight, bias):
+            s = b
+            for j, w_lag in enumerate(w_out):
+                x = xs[max(t - j, 0)]
+                s += sum([w * x[i] for w, i in zip(w_lag, indices)])
+            y.append(s)
+        out.append(y)
+    return out
+
+
+def _dp_differences(xs):
+    """The frame differences xs[t] - xs[t-1], and zeros for the first frame."""
+    out = [[0.0] * len(x) for x in xs[:1]]
+    for t in range(1, len(xs)):
+        out.append([a - b for a, b in zip(xs[t], xs[t - 1])])
+    return out
+
+
 def _dp_fold(step, xs, k):
     """All states of ``acc = step(x + acc)`` over the frames, from k zeros."""
     acc = [0.0] * k

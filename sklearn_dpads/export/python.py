@@ -355,17 +355,23 @@ def to_python_source(
 
 
 def _affine_leaves_comment(module: ProgramModule) -> list[str]:
-    """Header lines naming the features each affine production reads."""
+    """Header lines naming the features each affine and filter production reads."""
     last = {sub.symbol: path for path, sub in module.program.walk()}
-    lines = []
+    lines: dict[str, list[str]] = {"affine": [], "filter": []}
     for symbol, _ in sorted(last.items(), key=lambda item: item[1]):
         prod = module.dsl[symbol]
-        if prod.kind == "affine":
+        if prod.kind in lines:
             idx, grp = prod.params.get("indices"), prod.params.get("group")
             sel = "all features" if idx is None else f"features {list(idx)}"
             extra = "" if grp is None else f", group {comment_text(grp)}"
-            lines.append(f"#   {prod.name}: {sel}{extra}")
-    return ["# Affine leaves:", *lines] if lines else []
+            if prod.kind == "filter":
+                extra += f", last {prod.params['length']} frames"
+            lines[prod.kind].append(f"#   {prod.name}: {sel}{extra}")
+    out = []
+    for kind, title in (("affine", "Affine leaves"), ("filter", "Temporal filters")):
+        if lines[kind]:
+            out += [f"# {title}:", *lines[kind]]
+    return out
 
 
 def load_python_program(source: str, *, func_name_prefix: str = "") -> types.ModuleType:

@@ -9,7 +9,19 @@ Sequence combinators are undefined sympy functions wrapping their body:
 ``Map(body)``, ``MapPrefixes(body)``, ``Fold(body)`` (the body reads the frame
 symbols and accumulator symbols ``acc0``, ``acc1``, ...), and windows are named
 after their production in CamelCase (``Last5Avg(body)``: the mean of the
-body's per-frame values over the window).
+body's per-frame values over the window). The frame difference is
+``Diff(body)`` (named after its production): ``body`` evaluated on the
+sequence of frame differences ``x_t - x_{t-1}`` (zero at the first frame).
+
+Temporal filters are exact explicit sums over lagged frames: a filter of
+length ``K`` becomes ``sum_j sum_i W[o][j][i] * x_i[t - j] + b`` with
+``x_i[t - j]`` a :class:`sympy.Indexed` of the feature symbol (LaTeX
+``{x_i}_{t - j}``) and ``t`` the integer time symbol (named ``t``, or ``t_``,
+``t__``, ... when a feature symbol is called ``t``): the value at frame ``t``,
+the last frame for the program's value. Frames before the first frame count
+as the first frame (``x_i[t - j]`` for ``t - j < 0`` means ``x_i[0]``), which
+the expression leaves implicit. Under ``Diff`` the lagged symbols are those of
+the differenced sequence.
 """
 
 from __future__ import annotations
@@ -174,11 +186,21 @@ def _beta(value: float) -> sympy.Expr:
     return sympy.Integer(int(value)) if value.is_integer() else sympy.Float(value)
 
 
+def _time_symbol(features: list[sympy.Symbol]) -> sympy.Symbol:
+    """The integer time symbol ``t`` (``t_``, ... if a feature is called so)."""
+    taken = {f.name for f in features}
+    name = "t"
+    while name in taken:
+        name += "_"
+    return sympy.Symbol(name, integer=True)
+
+
 class _Builder:
     def __init__(self, module: ProgramModule, features: list[sympy.Symbol]) -> None:
         self.module = module
         self.features = features
         self.n_features = module.dsl.n_features
+        self.time = _time_symbol(features)
 
     def build(self, node: TypedNode, inputs: list[sympy.Symbol]) -> list[sympy.Expr]:
         """Column of k expressions for ``node`` (atom level: in terms of inputs)."""
@@ -188,6 +210,8 @@ class _Builder:
         args = node.children
         if kind == "affine":
             return self._affine(node, inputs)
+        if kind == "filter":
+            return self._filter(node)
         if kind == "constant":
             return [sympy.Float(v) for v in self.module.leaf(node.path).value]
         if kind == "add":
@@ -205,7 +229,7 @@ class _Builder:
             s = sigmoid(_beta(self.module.leaf(node.path).beta) * c[0])
             return [s * u + (1 - s) * v for u, v in zip(f, g)]
         wrap = sympy.Function(_camel(prod.name))
-        if kind in ("map", "window"):
+        if kind in ("map", "window", "difference"):
             body = self.build(args[0], self.features)
             return [wrap(b) for b in body]
         if kind == "map_prefixes":
@@ -223,6 +247,19 @@ class _Builder:
         out = []
         for row, bias in zip(leaf.weight, leaf.bias):
             terms = [sympy.Float(w) * inputs[i] for w, i in zip(row, leaf.indices)]
+            out.append(sympy.Add(*terms, sympy.Float(bias)))
+        return out
+
+    def _filter(self, node: TypedNode) -> list[sympy.Expr]:
+        leaf = self.module.leaf(node.path)
+        bases = {i: sympy.IndexedBase(self.features[i]) for i in leaf.indices}
+        out = []
+        for w_out, bias in zip(leaf.weight, leaf.bias):
+            terms = [
+                sympy.Float(w) * bases[i][self.time - j]
+                for j, w_lag in enumerate(w_out)
+                for w, i in zip(w_lag, leaf.indices)
+            ]
             out.append(sympy.Add(*terms, sympy.Float(bias)))
         return out
 
@@ -299,7 +336,9 @@ def to_sympy(
     sympy.Expr or sympy.Matrix
         A scalar for single-logit programs, else a column vector of logits.
         For sequence inputs the value is written with undefined sequence
-        functions (``Map``, ``Fold``, ...) around exact per-step bodies.
+        functions (``Map``, ``Fold``, ``Diff``, ...) around exact per-step
+        bodies; temporal filters are explicit sums over lagged frames
+        ``x[t - j]`` (see the module docstring).
     """
     if not isinstance(module, ProgramModule):
         raise TypeError(f"Expected a ProgramModule, got {type(module).__name__}.")

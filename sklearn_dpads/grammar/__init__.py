@@ -7,7 +7,9 @@ from sklearn_dpads.grammar.production import (
     add_production,
     affine_production,
     constant_production,
+    difference_production,
     elementwise_production,
+    filter_production,
     fold_production,
     ite_production,
     map_prefixes_production,
@@ -36,4 +38,6 @@ __all__ = [
     "affine_production",
     "constant_production",
     "elementwise_production",
+    "filter_production",
+    "difference_production",
 ]

@@ -49,7 +49,7 @@ class DSL:
             if p.name in seen:
                 raise GrammarError(f"Duplicate production name {p.name!r} in DSL.")
             seen.add(p.name)
-            if p.kind == "affine" and p.params.get("indices") is not None:
+            if p.kind in ("affine", "filter") and p.params.get("indices") is not None:
                 bad = [i for i in p.params["indices"] if i >= n_features]
                 if bad:
                     raise GrammarError(

@@ -33,6 +33,8 @@ __all__ = [
     "affine_production",
     "constant_production",
     "elementwise_production",
+    "filter_production",
+    "difference_production",
 ]
 
 BUILTIN_KINDS = (
@@ -46,6 +48,8 @@ BUILTIN_KINDS = (
     "affine",
     "constant",
     "elementwise",
+    "filter",
+    "difference",
 )
 
 _FIXED_ARITY = {
@@ -58,6 +62,8 @@ _FIXED_ARITY = {
     "multiply": 2,
     "affine": 0,
     "constant": 0,
+    "filter": 0,
+    "difference": 1,
 }
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -86,6 +92,7 @@ class Production:
         Number of argument slots (0 for leaves).
     params : dict
         Kind-specific constants: ``indices`` and ``group`` for affine leaves,
+        ``length``, ``indices`` and ``group`` for temporal filters,
         ``left``/``right`` for windows, ``beta`` for if-then-else, the
         callables of an elementwise production.
     cost : float
@@ -127,6 +134,13 @@ class Production:
             )
         if self.cost < 0:
             raise GrammarError(f"Production cost must be >= 0, got {self.cost}.")
+        if self.kind == "filter":
+            length = self.params.get("length")
+            if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+                raise GrammarError(
+                    f"Filter {self.name!r} needs params['length'], an int >= 1, got "
+                    f"{length!r}; build filters with filter_production."
+                )
 
     # typing -----------------------------------------------------------------
     def child_types(
@@ -147,6 +161,11 @@ class Production:
         -------
         tuple of FunctionType or None
             None when the production cannot fill the hole.
+
+        Raises
+        ------
+        GrammarError
+            If a temporal filter selects a feature index ``>= n_features``.
         """
         i, o = hole.input, hole.output
         k = self.kind
@@ -182,6 +201,21 @@ class Production:
             if i.is_seq:
                 return None
             return ()
+        if k == "filter":
+            idx = self.params.get("indices")
+            bad = [j for j in idx or () if j >= n_features]
+            if bad:
+                raise GrammarError(
+                    f"Production {self.name!r} selects feature(s) {bad} but the "
+                    f"input has only {n_features} features (indices 0 to "
+                    f"{n_features - 1})."
+                )
+            if not i.is_seq or o.is_seq or i.size < n_features:
+                return None
+            return ()
+        if k == "difference":
+            # the child reads the differenced sequence: same type as the hole
+            return (hole,) if i.is_seq else None
         raise AssertionError(k)  # pragma: no cover
 
     def display(self, args: list[str]) -> str:
@@ -195,11 +229,16 @@ class Production:
         Returns
         -------
         str
-            E.g. ``map(affine[speed](x))``; leaves ignore ``args``.
+            E.g. ``map(affine[speed](x))`` or ``filter5[speed](x)``; leaves
+            ignore ``args``.
         """
         if self.kind == "affine":
             group = self.params.get("group")
             return f"affine[{group}](x)" if group else "affine(x)"
+        if self.kind == "filter":
+            group = self.params.get("group")
+            head = f"filter{self.params['length']}"
+            return f"{head}[{group}](x)" if group else f"{head}(x)"
         if self.kind == "constant":
             return "const"
         return f"{self.name}({', '.join(args)})"
@@ -370,6 +409,34 @@ def multiply_production(name: str = "multiply") -> Production:
     return Production(name, "multiply", 2, {}, 1.0, "product")
 
 
+def _check_indices(name: str, indices: Any) -> tuple[int, ...] | None:
+    """Validate the feature ``indices`` of leaf ``name``: None or distinct ints >= 0."""
+    if indices is None:
+        return None
+    try:
+        raw = list(indices)
+    except TypeError:
+        raise GrammarError(f"indices of {name!r} must be a list of ints.") from None
+    idx = []
+    for i in raw:
+        if isinstance(i, bool):
+            raise GrammarError(f"Feature index {i!r} of {name!r} is not an integer.")
+        try:
+            i = operator.index(i)
+        except TypeError:
+            raise GrammarError(
+                f"Feature index {i!r} of {name!r} is not an integer."
+            ) from None
+        if i < 0:
+            raise GrammarError(f"Feature index {i} of {name!r} is negative.")
+        idx.append(int(i))
+    if not idx:
+        raise GrammarError(f"Feature group of {name!r} is empty.")
+    if len(set(idx)) != len(idx):
+        raise GrammarError(f"Feature group of {name!r} repeats an index: {idx}.")
+    return tuple(idx)
+
+
 def affine_production(
     name: str, indices: list[int] | tuple[int, ...] | None, group: str | None = None
 ) -> Production:
@@ -390,31 +457,7 @@ def affine_production(
     Production
         A leaf production of kind ``"affine"``.
     """
-    if indices is not None:
-        try:
-            raw = list(indices)
-        except TypeError:
-            raise GrammarError(f"indices of {name!r} must be a list of ints.") from None
-        idx = []
-        for i in raw:
-            if isinstance(i, bool):
-                raise GrammarError(
-                    f"Feature index {i!r} of {name!r} is not an integer."
-                )
-            try:
-                i = operator.index(i)
-            except TypeError:
-                raise GrammarError(
-                    f"Feature index {i!r} of {name!r} is not an integer."
-                ) from None
-            if i < 0:
-                raise GrammarError(f"Feature index {i} of {name!r} is negative.")
-            idx.append(int(i))
-        if not idx:
-            raise GrammarError(f"Feature group of {name!r} is empty.")
-        if len(set(idx)) != len(idx):
-            raise GrammarError(f"Feature group of {name!r} repeats an index: {idx}.")
-        indices = tuple(idx)
+    indices = _check_indices(name, indices)
     return Production(
         name,
         "affine",
@@ -423,6 +466,85 @@ def affine_production(
         1.0,
         "affine function of " + (f"group {group!r}" if group else "all features"),
     )
+
+
+def filter_production(
+    name: str,
+    length: int,
+    indices: list[int] | tuple[int, ...] | None = None,
+    group: str | None = None,
+) -> Production:
+    """Build a learnable causal temporal filter over a feature group.
+
+    The leaf fills ``list[d] -> atom[k]`` holes. At frame ``t`` its value is
+    ``y_t = b + sum_{j=0}^{length-1} W_j @ x_{t-j}[indices]``: a learned linear
+    combination of the last ``length`` frames of the group (a finite impulse
+    response filter, one ``k x n_group`` matrix ``W_j`` per lag ``j``). The
+    program's value is ``y`` at the last frame; inside ``map_prefixes`` it is
+    ``y_t`` at every frame ``t``. Frames before the first frame of a sequence
+    are taken equal to the first frame, so a constant signal gives a
+    constant output ``b + (sum_j W_j) x``. The filter is causal: padding and
+    later frames never reach ``y_t``.
+
+    Parameters
+    ----------
+    name : str
+        Production name, e.g. ``"filter5_speed"``.
+    length : int
+        Number of frames ``K`` the filter reads (lags ``0 .. K-1``), at least 1.
+    indices : list of int, tuple of int or None, default=None
+        Distinct, non-negative feature indices the filter reads; None reads all
+        features.
+    group : str, optional
+        Name of the feature group, shown as ``filter5[group](x)``.
+
+    Returns
+    -------
+    Production
+        A leaf production of kind ``"filter"``.
+
+    Raises
+    ------
+    GrammarError
+        If ``length`` is not an int >= 1 or ``indices`` are malformed.
+    """
+    _check_name(name)
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+        raise GrammarError(
+            f"Filter length of {name!r} must be an int >= 1, got {length!r}."
+        )
+    indices = _check_indices(name, indices)
+    return Production(
+        name,
+        "filter",
+        0,
+        {"length": length, "indices": indices, "group": group},
+        1.0,
+        f"learned filter over the last {length} frames of "
+        + (f"group {group!r}" if group else "all features"),
+    )
+
+
+def difference_production(name: str = "diff") -> Production:
+    """Build ``diff f xs``: ``f`` applied to the frame differences of ``xs``.
+
+    ``diff(f)(xs) = f(xs')`` with ``xs'_0 = 0`` and ``xs'_t = x_t - x_{t-1}``
+    for ``t >= 1`` (per sequence; padding frames stay padding). The slot has
+    the type of the hole, which may be any function of a sequence
+    (``list[d] -> atom[k]`` or ``list[d] -> list[k]``), so
+    ``last10_avg(multiply(a, a))`` under ``diff`` is a movement energy.
+
+    Parameters
+    ----------
+    name : str, default="diff"
+        Production name.
+
+    Returns
+    -------
+    Production
+        A production of kind ``"difference"`` with one slot.
+    """
+    return Production(name, "difference", 1, {}, 1.0, "f of the frame differences")
 
 
 def constant_production(name: str = "const") -> Production:

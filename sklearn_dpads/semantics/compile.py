@@ -29,18 +29,25 @@ class LeafParameters:
         The production kind (``"affine"``, ``"constant"``, ``"ite"``, ...).
     weight : tuple of tuple of float, optional
         Affine: one row per output, one weight per entry of ``indices``.
+        Filter: nested ``(k, length, len(indices))``: ``weight[o][j][c]``
+        multiplies feature ``indices[c]`` of the frame ``j`` steps back for
+        output ``o``.
     bias : tuple of float, optional
-        Affine: one bias per output.
+        Affine and filter: one bias per output.
     indices : tuple of int, optional
         Affine: the input positions the weight columns read, in order (the
         group's features, or every input; inside a fold the accumulator inputs
-        ``n_features, n_features + 1, ...`` come last).
+        ``n_features, n_features + 1, ...`` come last). Filter: the features
+        the filter reads, in order.
     value : tuple of float, optional
         Constant: the output vector.
     beta : float, optional
         If-then-else: the gate is ``sigmoid(beta * condition)``.
     left : int, optional
         Window: the number of earlier frames averaged with the current one.
+    length : int, optional
+        Filter: the number of frames ``K`` it reads (lags ``0 .. K-1``; frames
+        before the first frame count as the first frame).
     """
 
     kind: str
@@ -50,6 +57,7 @@ class LeafParameters:
     value: tuple[float, ...] | None = None
     beta: float | None = None
     left: int | None = None
+    length: int | None = None
 
 
 class RootModel(nn.Module):
@@ -201,7 +209,8 @@ class ProgramModule(RootModel):
         Returns
         -------
         LeafParameters
-            Affine: ``weight``, ``bias``, ``indices``; constant: ``value``;
+            Affine: ``weight``, ``bias``, ``indices``; filter: ``weight``,
+            ``bias``, ``indices``, ``length``; constant: ``value``;
             if-then-else: ``beta``; window: ``left``.
 
         Raises
@@ -222,6 +231,16 @@ class ProgramModule(RootModel):
                 weight=tuple(tuple(r) for r in rows),
                 bias=(0.0,) * len(rows) if bias is None else tuple(_floats(bias)),
                 indices=tuple(int(i) for i in mod.index.tolist()),
+            )
+        if kind == "filter":
+            return LeafParameters(
+                kind,
+                weight=tuple(
+                    tuple(tuple(lag) for lag in out) for out in _floats(mod.weight)
+                ),
+                bias=tuple(_floats(mod.bias)),
+                indices=tuple(int(i) for i in mod.index.tolist()),
+                length=int(params["length"]),
             )
         if kind == "constant":
             return LeafParameters(kind, value=tuple(_floats(mod.value)))

@@ -14,13 +14,22 @@ compiled child modules, derivation-graph edges or the neural hole fillers of
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import FunctionType
-from sklearn_dpads.semantics.ops import frames, linear_recurrence, prefix_window_mean
+from sklearn_dpads.semantics.ops import (
+    causal_filter,
+    frame_differences,
+    frames,
+    linear_recurrence,
+    prefix_window_mean,
+)
 
 __all__ = [
     "ProductionModule",
@@ -34,6 +43,8 @@ __all__ = [
     "ElementwiseModule",
     "AffineModule",
     "ConstantModule",
+    "FilterModule",
+    "DifferenceModule",
     "build_production_module",
 ]
 
@@ -353,6 +364,71 @@ class ConstantModule(ProductionModule):
         return self.value.expand(shape).clone()
 
 
+class FilterModule(ProductionModule):
+    """A learnable causal temporal filter ``y_t = b + sum_j W_j x_{t-j}[indices]``.
+
+    ``W`` has shape ``(k, K, n)`` (output, lag, selected feature): ``W[:, j]``
+    multiplies the frame ``j`` steps back. Frames before the first frame of a
+    sequence are taken equal to the first frame, so a constant signal gives a
+    constant output; padding never reaches a real frame. The parameters start
+    like an ``nn.Linear`` over the ``K * n`` lagged inputs.
+
+    Parameters
+    ----------
+    production : Production
+        A filter leaf production.
+    hole : FunctionType
+        The hole the leaf fills (sequence to atom).
+    child_types : tuple of FunctionType
+        Empty: a leaf has no argument slots.
+    n_features : int
+        Number of input features of the program.
+    """
+
+    def __init__(self, production, hole, child_types, n_features: int):
+        super().__init__(production, hole, child_types)
+        d = hole.input.size
+        idx = production.params.get("indices")
+        sel = list(range(d)) if idx is None else list(idx)
+        if any(i >= d for i in sel):
+            raise GrammarError(
+                f"Filter {production.name!r} reads features {sel} but the input "
+                f"has {d} features."
+            )
+        self.register_buffer(
+            "index", torch.tensor(sel, dtype=torch.long), persistent=False
+        )
+        self.full = sel == list(range(d))
+        length = int(production.params["length"])
+        k = hole.output.size
+        bound = 1.0 / math.sqrt(length * len(sel))
+        self.weight = nn.Parameter(torch.empty(k, length, len(sel)))
+        self.bias = nn.Parameter(torch.empty(k))
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    @forward_doc(
+        "Apply the filter at every frame of ``x``.",
+        "``(B, T, k)``: the filter output at the end of every prefix.",
+    )
+    def forward(self, x, mask, ctx=None):
+        if not self.full:
+            x = x.index_select(-1, self.index)
+        return causal_filter(x, mask, self.weight, self.bias)
+
+
+@_shared_docs(returns="``f`` of the differenced sequence, shaped like its output.")
+class DifferenceModule(ProductionModule):
+    """``diff f xs``: ``f`` of ``xs'`` with ``xs'_0 = 0``, ``xs'_t = x_t - x_{t-1}``.
+
+    Padding frames of ``xs'`` are zero and stay padding (the mask is passed on
+    unchanged).
+    """
+
+    def forward(self, x, mask, ctx=None):
+        return self.args[0](frame_differences(x, mask, ctx), mask, ctx)
+
+
 _KIND_TO_CLASS = {
     "map": MapModule,
     "map_prefixes": MapPrefixesModule,
@@ -363,6 +439,7 @@ _KIND_TO_CLASS = {
     "multiply": MultiplyModule,
     "elementwise": ElementwiseModule,
     "constant": ConstantModule,
+    "difference": DifferenceModule,
 }
 
 
@@ -380,7 +457,8 @@ def build_production_module(
     child_types : tuple of FunctionType
         Types of its argument slots.
     n_features : int
-        Number of input features of the program (used by affine leaves).
+        Number of input features of the program (used by affine and filter
+        leaves).
 
     Returns
     -------
@@ -390,4 +468,6 @@ def build_production_module(
     """
     if production.kind == "affine":
         return AffineModule(production, hole, child_types, n_features)
+    if production.kind == "filter":
+        return FilterModule(production, hole, child_types, n_features)
     return _KIND_TO_CLASS[production.kind](production, hole, child_types)

@@ -15,6 +15,8 @@ from torch.nn import functional as F
 
 __all__ = [
     "frames",
+    "frame_differences",
+    "causal_filter",
     "linear_recurrence",
     "lengths_to_mask",
     "prefix_window_mean",
@@ -85,6 +87,81 @@ def frames(x: torch.Tensor, ctx: dict | None) -> torch.Tensor:
     if hit is None:
         hit = ctx[key] = (x, x.reshape(-1, x.shape[-1]))  # x kept: its id stays
     return hit[1]
+
+
+def frame_differences(
+    x: torch.Tensor, mask: torch.Tensor, ctx: dict | None = None
+) -> torch.Tensor:
+    """Frame differences ``x_t - x_{t-1}``, zero at the first frame and on padding.
+
+    With a per-forward cache ``ctx``, the same tensor is returned for the same
+    ``x``, so that every ``diff`` production reading ``x`` shares it (and its
+    children's cached outputs).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, T, d)`` sequences.
+    mask : torch.Tensor
+        ``(B, T)`` boolean mask, True on real frames.
+    ctx : dict or None, default=None
+        Per-forward cache, or None.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, T, d)``: ``0`` at frame 0, ``x_t - x_{t-1}`` at every later real
+        frame, ``0`` on padding frames.
+    """
+    key = ("frame_differences", id(x))
+    if ctx is not None and key in ctx:
+        return ctx[key][1]
+    zero = torch.zeros((), dtype=x.dtype, device=x.device)
+    d = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
+    # where, not a product with the mask: padding may hold NaN or inf
+    d = torch.where(mask.unsqueeze(-1), d, zero)
+    if ctx is not None:
+        ctx[key] = (x, d)  # x kept: its id stays
+    return d
+
+
+def causal_filter(
+    x: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
+) -> torch.Tensor:
+    """``y_t = bias + sum_j weight[:, j] @ x_{t-j}`` at every frame, causal.
+
+    Frames before the first are taken equal to the first frame (frame 0), so
+    a constant sequence gives a constant output; padding frames are zeroed
+    first and, coming after the real frames, never reach a real frame's
+    output.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, T, n)`` sequences.
+    mask : torch.Tensor or None
+        ``(B, T)`` boolean mask, True on real frames (None: all real).
+    weight : torch.Tensor
+        ``(k, K, n)``: ``weight[:, j]`` multiplies the frame ``j`` steps back.
+    bias : torch.Tensor
+        ``(k,)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, T, k)``: the filter output at every frame.
+    """
+    if mask is not None:
+        x = torch.where(
+            mask.unsqueeze(-1), x, torch.zeros((), dtype=x.dtype, device=x.device)
+        )
+    B, T, n = x.shape
+    K = weight.shape[1]
+    if K > 1:
+        x = torch.cat([x[:, :1].expand(B, K - 1, n), x], dim=1)
+    # conv1d cross-correlates: tap l reads frame t - (K-1) + l, i.e. lag K-1-l
+    kernel = weight.flip(1).permute(0, 2, 1)  # (k, n, K)
+    return F.conv1d(x.transpose(1, 2), kernel, bias).transpose(1, 2)
 
 
 def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.Tensor:

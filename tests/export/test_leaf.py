@@ -22,7 +22,9 @@ from sklearn_dpads.semantics import compile_program
 from sklearn_dpads.semantics.compile import LeafParameters
 
 N_FEATURES = 4
-DSL = default_dsl(N_FEATURES, {"a": [2], "b": [0, 3]}, ite_beta=2.5)
+DSL = default_dsl(
+    N_FEATURES, {"a": [2], "b": [0, 3]}, ite_beta=2.5, filters=(3,), difference=True
+)
 
 
 def build(text, hole, dtype=torch.float64, seed=0):

@@ -52,7 +52,13 @@ TANH = make_production("tanh", torch.tanh, 1, python_function=py_tanh)
 
 def make_dsl(feature_names=None, groups=GROUPS, extra=(MAXIMUM, TANH)):
     return default_dsl(
-        N_FEATURES, groups, feature_names, ite_beta=1.5, extra_productions=list(extra)
+        N_FEATURES,
+        groups,
+        feature_names,
+        ite_beta=1.5,
+        extra_productions=list(extra),
+        filters=(3,),
+        difference=True,
     )
 
 
@@ -67,6 +73,10 @@ SEQ_ATOM = [
     "(window5_avg (affine_b))",
     "(window11_avg (multiply (affine_a) (affine_b)))",
     "(ite (fold (affine_a)) (last5_avg (affine)) (window5_avg (affine_b)))",
+    "(filter3_a)",
+    "(filter3)",
+    "(ite (filter3_b) (diff (last5_avg (multiply (affine_a) (affine_a)))) (fold (affine)))",
+    "(diff (diff (filter3_b)))",
 ]
 SEQ_SEQ = [
     "(map (affine))",
@@ -75,6 +85,9 @@ SEQ_SEQ = [
     "(map_prefixes (fold (affine_b)))",
     "(map_prefixes (last10_avg (affine_a)))",
     "(ite (window11_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
+    "(map_prefixes (filter3_b))",
+    "(diff (map (affine_b)))",
+    "(ite (diff (filter3)) (map_prefixes (diff (filter3_a))) (diff (map (affine))))",
 ]
 ATOM_ATOM = [
     "(add (multiply (affine_a) (affine_b)) (const))",

@@ -21,7 +21,11 @@ import torch
 from sklearn_dpads.export import _runtime as rt
 from sklearn_dpads.export.python import _copy_functions, _rename, _runtime_code
 from sklearn_dpads.grammar.types import parse_type
-from sklearn_dpads.semantics.ops import prefix_window_mean
+from sklearn_dpads.semantics.ops import (
+    causal_filter,
+    frame_differences,
+    prefix_window_mean,
+)
 
 RUNTIME_FUNCTIONS = [
     obj
@@ -113,6 +117,42 @@ def test_window_means_match_the_torch_semantics(left):
     got = rt._dp_window_means(x[0].tolist(), left)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
     assert rt._dp_window_means([], left) == []
+
+
+@pytest.mark.parametrize("length", [1, 2, 4, 12])
+@pytest.mark.parametrize("indices", [(0, 1, 2), (2,), (2, 0)])
+def test_filter_matches_the_torch_semantics(length, indices):
+    rng = np.random.default_rng(length + len(indices))
+    x = rng.normal(size=(1, 9, 3))
+    weight = rng.normal(size=(2, length, len(indices)))
+    bias = rng.normal(size=2)
+    mask = torch.ones(1, 9, dtype=torch.bool)
+    want = causal_filter(
+        torch.as_tensor(x[..., list(indices)]),
+        mask,
+        torch.as_tensor(weight),
+        torch.as_tensor(bias),
+    )[0].numpy()
+    got = rt._dp_filter(x[0].tolist(), weight.tolist(), bias.tolist(), indices)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert rt._dp_filter([], weight.tolist(), bias.tolist(), indices) == []
+
+
+def test_filter_repeats_the_first_frame():
+    # y_t = x_t + 10 x_{t-1} + 100 x_{t-2}, frames before the first = the first
+    got = rt._dp_filter([[1.0], [2.0], [3.0]], [[[1.0], [10.0], [100.0]]], [0.5], [0])
+    assert got == [[111.5], [112.5], [123.5]]
+
+
+def test_differences_match_the_torch_semantics():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1, 6, 2))
+    mask = torch.ones(1, 6, dtype=torch.bool)
+    want = frame_differences(torch.as_tensor(x), mask)[0].numpy()
+    got = rt._dp_differences(x[0].tolist())
+    np.testing.assert_array_equal(got, want)
+    assert rt._dp_differences([[1.0, 2.0], [4.0, 0.0]]) == [[0.0, 0.0], [3.0, -2.0]]
+    assert rt._dp_differences([]) == []
 
 
 def test_fold_returns_every_state():
@@ -209,7 +249,9 @@ HOLES = ["atom[3] -> atom[1]", "list[3] -> atom[3]", "list[3] -> list[1]"]
 def test_copied_runtime_is_the_runtime_renamed(hole, prefix):
     hole = parse_type(hole)
     n_out = hole.output.size
-    helpers = {"_dp_fold", "_dp_window_means"} if hole.input.is_seq else set()
+    helpers = set()
+    if hole.input.is_seq:
+        helpers = {"_dp_fold", "_dp_window_means", "_dp_filter", "_dp_differences"}
     code = _runtime_code(hole, n_out, helpers, prefix)
     defined = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
     want = ["_dp_sigmoid", "_dp_proba", "_dp_score", "_dp_argmax", "_dp_frame"]

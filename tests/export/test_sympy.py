@@ -42,7 +42,13 @@ TANH = make_production(
     "tanh", torch.tanh, 1, python_function=py_tanh, sympy_function=sympy.tanh
 )
 OPAQUE = make_production("opaque", torch.maximum, 2, python_function=py_max)
-DSL = default_dsl(N_FEATURES, GROUPS, extra_productions=[MAXIMUM, TANH, OPAQUE])
+DSL = default_dsl(
+    N_FEATURES,
+    GROUPS,
+    extra_productions=[MAXIMUM, TANH, OPAQUE],
+    filters=(3,),
+    difference=True,
+)
 X0, X1, X2 = feature_symbols(N_FEATURES)
 
 

@@ -206,6 +206,8 @@ def test_builtin_kinds():
         "affine",
         "constant",
         "elementwise",
+        "filter",
+        "difference",
     }
 
 

@@ -47,8 +47,19 @@ def py_tanh(a):
 
 MAXP = make_production("maxp", torch_max2, 2, python_function=py_max2)
 TANHP = make_production("tanhp", torch_tanh, 1, python_function=py_tanh)
-DSL = default_dsl(
+BASE_DSL = default_dsl(
     F, {"a": [0], "bc": [1, 2]}, ite_beta=2.5, extra_productions=[MAXP, TANHP]
+)
+# with the optional temporal filters and frame difference; the arguments of the
+# cases below are the minimal programs of BASE_DSL, so that adding the filter
+# leaves (depth 1 for list -> atom holes) does not change the other cases
+DSL = default_dsl(
+    F,
+    {"a": [0], "bc": [1, 2]},
+    ite_beta=2.5,
+    extra_productions=[MAXP, TANHP],
+    filters=(3,),
+    difference=True,
 )
 
 
@@ -68,7 +79,7 @@ def _cases():
                 ct = prod.child_types(hole, F)
                 if ct is None:
                     continue
-                prog = Program(prod.name, tuple(_minimal(DSL, t) for t in ct))
+                prog = Program(prod.name, tuple(_minimal(BASE_DSL, t) for t in ct))
                 out.append(pytest.param(prog, hole, id=f"{prod.name}-{kin}-{kout}{o}"))
     return out
 
