@@ -126,6 +126,16 @@ def _split(X, y, test_size, seed):
     return X_tr, y_tr, X_te, y_te
 
 
+def _planted_meta(meta: dict, bunch) -> None:
+    """Record a generated data set's named groups and planted rule in ``meta``."""
+    meta.update(
+        feature_groups=bunch.feature_groups,
+        feature_names=bunch.feature_names,
+        planted_groups=list(bunch.planted_groups),
+        rule=bunch.rule,
+    )
+
+
 def _subsample(X, y, n, seed):
     if len(X) <= n:
         return X, y
@@ -168,12 +178,7 @@ def load_dataset(name: str, seed: int, args) -> dict:
             random_state=seed,
         )
         X_tr, y_tr, X_te, y_te = _split(bunch.X, bunch.y, 0.3, seed)
-        meta.update(
-            feature_groups=bunch.feature_groups,
-            feature_names=bunch.feature_names,
-            planted_groups=list(bunch.planted_groups),
-            rule=bunch.rule,
-        )
+        _planted_meta(meta, bunch)
     elif name.startswith("planted"):
         from sklearn_dpads.datasets import make_planted_sequences
 
@@ -188,12 +193,7 @@ def load_dataset(name: str, seed: int, args) -> dict:
             random_state=seed,
         )
         X_tr, y_tr, X_te, y_te = _split(bunch.X, bunch.y, 0.3, seed)
-        meta.update(
-            feature_groups=bunch.feature_groups,
-            feature_names=bunch.feature_names,
-            planted_groups=list(bunch.planted_groups),
-            rule=bunch.rule,
-        )
+        _planted_meta(meta, bunch)
     elif name == "crim13-like":
         from sklearn_dpads.datasets import make_crim13_like
 
@@ -205,12 +205,7 @@ def load_dataset(name: str, seed: int, args) -> dict:
         bunch = make_crim13_like(n_train + n_test, 100, random_state=seed)
         X_tr, y_tr = bunch.X[:n_train], bunch.y[:n_train]
         X_te, y_te = bunch.X[n_train:], bunch.y[n_train:]
-        meta.update(
-            feature_groups=bunch.feature_groups,
-            feature_names=bunch.feature_names,
-            planted_groups=list(bunch.planted_groups),
-            rule=bunch.rule,
-        )
+        _planted_meta(meta, bunch)
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(f"Unknown data set {name!r}.")
     arrays = {

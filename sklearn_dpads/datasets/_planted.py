@@ -8,10 +8,10 @@ the rule and the groups it reads.  Pure NumPy: no torch.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
+
+from sklearn_dpads.datasets._synthetic import _check_int
 
 __all__ = ["PLANTED_RULES", "make_planted_suite"]
 
@@ -30,17 +30,6 @@ _MIN_TIMESTEPS = 10
 # Number of final frames read by the window_mean_threshold and product rules.
 _WINDOW = 10
 _N_LIMBS = 4
-
-
-def _check_int(name: str, value, min_value: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise ValueError(
-            f"{name} must be an integer >= {min_value}; got {value!r} of type "
-            f"{type(value).__name__}."
-        )
-    if value < min_value:
-        raise ValueError(f"{name} must be an integer >= {min_value}; got {value}.")
-    return int(value)
 
 
 def _round_sig(value: float, digits: int = 4) -> float:
