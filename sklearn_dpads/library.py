@@ -140,6 +140,7 @@ def default_dsl(
     extra_productions: Sequence[Production] = (),
     filters: Sequence[int] = (),
     difference: bool = False,
+    fold_width: int | None = None,
 ) -> DSL:
     """The dPads/NEAR DSL over ``n_features`` inputs.
 
@@ -178,6 +179,11 @@ def default_dsl(
         Include ``diff``, which applies its argument to the frame differences
         ``x_t - x_{t-1}`` (zero at the first frame); see
         :func:`~sklearn_dpads.grammar.difference_production`.
+    fold_width : int or None, default=None
+        Size of the ``fold`` state; the fold then ends with a learned affine
+        readout of its last state (see
+        :func:`~sklearn_dpads.grammar.fold_production`). None: the state has
+        the output's size (one number for a binary problem), no readout.
 
     Returns
     -------
@@ -187,13 +193,14 @@ def default_dsl(
     Raises
     ------
     GrammarError
-        If a filter length is not an int >= 1 or is repeated.
+        If a filter length is not an int >= 1 or is repeated, or
+        ``fold_width`` is not an int >= 1.
     """
     groups = resolve_feature_groups(n_features, feature_groups, feature_names)
     prods = [
         map_production(),
         map_prefixes_production(),
-        fold_production(),
+        fold_production("fold", fold_width),
         window_production("last5_avg", 4, 0),
         window_production("last10_avg", 9, 0),
         window_production("window5_avg", 2, 2),

@@ -179,11 +179,23 @@ class NodeGenerator:
                 f"return {kids[0]}(xs)",
             ]
         if kind == "fold":
-            k = node.hole.output.size
-            return [
-                "# the accumulator after every frame (it starts at zero)",
-                f"return {self._helper('_dp_fold')}({kids[0]}, xs, {k})",
+            leaf = self.module.leaf(node.path)
+            states = f"{self._helper('_dp_fold')}({kids[0]}, xs, {leaf.width})"
+            if leaf.weight is None:
+                return [
+                    "# the accumulator after every frame (it starts at zero)",
+                    f"return {states}",
+                ]
+            lines = [
+                f"# the {leaf.width}-wide state after every frame (it starts at "
+                "zero), then the affine readout of each state x",
+                "return [",
+                "    [",
             ]
+            for row, bias in zip(leaf.weight, leaf.bias):
+                terms = _linear_terms(row, range(leaf.width), bias)
+                lines.extend("        " + t for t in _wrap_terms(terms, 12, 88))
+            return lines + ["    ]", f"    for x in {states}", "]"]
         if kind == "window":
             left = self.module.leaf(node.path).left
             means = self._helper("_dp_window_means")

@@ -7,7 +7,9 @@ float64 parameter values, the soft if-then-else becomes
 their ``sympy_function`` (or an undefined function of the production's name).
 Sequence combinators are undefined sympy functions wrapping their body:
 ``Map(body)``, ``MapPrefixes(body)``, ``Fold(body)`` (the body reads the frame
-symbols and accumulator symbols ``acc0``, ``acc1``, ...), and windows are named
+symbols and accumulator symbols ``acc0``, ``acc1``, ...; a fold with a wider
+state is ``Fold(Matrix(body), j)`` per state entry ``j``, and its readout an
+affine expression of those), and windows are named
 after their production in CamelCase (``Last5Avg(body)``: the mean of the
 body's per-frame values over the window). The frame difference is
 ``Diff(body)`` (named after its production): ``body`` evaluated on the
@@ -235,11 +237,24 @@ class _Builder:
         if kind == "map_prefixes":
             return [wrap(b) for b in self.build(args[0], self.features)]
         if kind == "fold":
-            body = self.build(args[0], self.features + accumulator_symbols(k))
-            if k == 1:
-                return [wrap(body[0])]
-            mat = sympy.ImmutableMatrix(body)
-            return [wrap(mat, sympy.Integer(j)) for j in range(k)]
+            leaf = self.module.leaf(node.path)
+            h = leaf.width
+            body = self.build(args[0], self.features + accumulator_symbols(h))
+            if h == 1:
+                states = [wrap(body[0])]
+            else:
+                mat = sympy.ImmutableMatrix(body)
+                states = [wrap(mat, sympy.Integer(j)) for j in range(h)]
+            if leaf.weight is None:
+                return states
+            # the readout: an affine function of the last state
+            return [
+                sympy.Add(
+                    *[sympy.Float(w) * s for w, s in zip(row, states)],
+                    sympy.Float(b),
+                )
+                for row, b in zip(leaf.weight, leaf.bias)
+            ]
         raise TypeError(f"Cannot export production kind {kind!r} to sympy.")
 
     def _affine(self, node: TypedNode, inputs: list[sympy.Symbol]) -> list[sympy.Expr]:

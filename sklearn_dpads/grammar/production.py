@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import numbers
 import operator
 import re
 from collections.abc import Callable
@@ -179,7 +180,8 @@ class Production:
             return None
         if k == "fold":
             if i.is_seq and not o.is_seq:
-                return (FunctionType(Atom(i.size + o.size), o),)
+                h = self.params.get("width") or o.size
+                return (FunctionType(Atom(i.size + h), Atom(h)),)
             return None
         if k == "window":
             if i.is_seq and not o.is_seq:
@@ -301,22 +303,43 @@ def map_prefixes_production(name: str = "map_prefixes") -> Production:
     return Production(name, "map_prefixes", 1, {}, 1.0, "apply f to every prefix")
 
 
-def fold_production(name: str = "fold") -> Production:
+def fold_production(name: str = "fold", width: int | None = None) -> Production:
     """Build ``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``.
 
-    The value of the fold is the last accumulator.
+    Without ``width`` the accumulator has the output's size and the value of
+    the fold is the last accumulator. With ``width`` the accumulator (the
+    fold's state) has ``width`` entries, and a learned affine readout maps
+    the last state to the output: ``y = R a_T + c``.
 
     Parameters
     ----------
     name : str, default="fold"
         Production name.
+    width : int or None, default=None
+        Size of the state, at least 1 (None: the output's size, no readout).
 
     Returns
     -------
     Production
         A production of kind ``"fold"`` with one slot.
+
+    Raises
+    ------
+    GrammarError
+        If ``width`` is not an integer >= 1.
     """
-    return Production(name, "fold", 1, {}, 1.0, "running accumulation")
+    if width is None:
+        return Production(name, "fold", 1, {}, 1.0, "running accumulation")
+    if not isinstance(width, numbers.Integral) or isinstance(width, bool) or width < 1:
+        raise GrammarError(f"Fold width must be an int >= 1 or None, got {width!r}.")
+    return Production(
+        name,
+        "fold",
+        1,
+        {"width": int(width)},
+        1.0,
+        f"running accumulation of a {int(width)}-wide state, read out",
+    )
 
 
 def window_production(name: str, left: int, right: int = 0) -> Production:

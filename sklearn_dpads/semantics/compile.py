@@ -29,11 +29,13 @@ class LeafParameters:
         The production kind (``"affine"``, ``"constant"``, ``"ite"``, ...).
     weight : tuple of tuple of float, optional
         Affine: one row per output, one weight per entry of ``indices``.
+        Fold with a ``width``: the readout, one row per output, one weight
+        per state entry.
         Filter: nested ``(k, length, len(indices))``: ``weight[o][j][c]``
         multiplies feature ``indices[c]`` of the frame ``j`` steps back for
         output ``o``.
     bias : tuple of float, optional
-        Affine and filter: one bias per output.
+        Affine, filter and fold readout: one bias per output.
     indices : tuple of int, optional
         Affine: the input positions the weight columns read, in order (the
         group's features, or every input; inside a fold the accumulator inputs
@@ -48,6 +50,9 @@ class LeafParameters:
     length : int, optional
         Filter: the number of frames ``K`` it reads (lags ``0 .. K-1``; frames
         before the first frame count as the first frame).
+    width : int, optional
+        Fold: the size of its state (with a readout when the production sets
+        a width; else the output's size and ``weight`` is None).
     """
 
     kind: str
@@ -58,6 +63,7 @@ class LeafParameters:
     beta: float | None = None
     left: int | None = None
     length: int | None = None
+    width: int | None = None
 
 
 class RootModel(nn.Module):
@@ -248,6 +254,15 @@ class ProgramModule(RootModel):
             return LeafParameters(kind, beta=float(params.get("beta", 1.0)))
         if kind == "window":
             return LeafParameters(kind, left=int(params["left"]))
+        if kind == "fold":
+            if mod.readout is None:
+                return LeafParameters(kind, width=int(mod.width))
+            return LeafParameters(
+                kind,
+                weight=tuple(tuple(r) for r in _floats(mod.readout.weight)),
+                bias=tuple(_floats(mod.readout.bias)),
+                width=int(mod.width),
+            )
         return LeafParameters(kind)
 
     def own_state(self, path: tuple[int, ...]) -> dict[str, torch.Tensor]:

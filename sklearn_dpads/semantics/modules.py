@@ -190,14 +190,29 @@ class MapPrefixesModule(ProductionModule):
 
 
 @_shared_docs(
-    returns="``(B, T, k)``: the accumulator after every prefix (unchanged on padding)."
+    returns="``(B, T, k)``: the accumulator (or its readout) after every prefix "
+    "(unchanged on padding)."
 )
 class FoldModule(ProductionModule):
-    """``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``."""
+    """``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``.
+
+    With a ``width`` in the production's parameters the state ``a_t`` has
+    that many entries and an affine ``readout`` maps it to the output.
+    """
+
+    def __init__(self, production, hole, child_types):
+        super().__init__(production, hole, child_types)
+        width = production.params.get("width")
+        self.width = width or hole.output.size
+        self.readout = None if width is None else nn.Linear(width, hole.output.size)
 
     def forward(self, x, mask, ctx=None):
+        states = self._states(x, mask, ctx)
+        return states if self.readout is None else self.readout(states)
+
+    def _states(self, x, mask, ctx):
         B, T, n_in = x.shape
-        k = self.hole.output.size
+        k = self.width
         linear = _linear_body(self.args[0], n_in, k)
         if linear is not None:
             # an affine body: a_t = A a_{t-1} + W x_t + b, all frames at once

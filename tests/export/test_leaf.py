@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import sklearn_dpads.export as export_pkg
+from sklearn_dpads.grammar.production import fold_production
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.program import Program
@@ -75,7 +76,8 @@ def test_other_kinds():
     text = "(ite (fold (affine_a)) (last5_avg (const)) (window5_avg (affine)))"
     module = build(text, "list[4] -> atom[2]")
     assert module.leaf(()) == LeafParameters("ite", beta=2.5)
-    assert module.leaf((0,)) == LeafParameters("fold")
+    # the condition of an ite is one number: a 1-wide state, no readout
+    assert module.leaf((0,)) == LeafParameters("fold", width=1)
     assert module.leaf((1,)) == LeafParameters("window", left=4)
     assert module.leaf((2,)) == LeafParameters("window", left=2)
     const = module.leaf((1, 0))
@@ -146,3 +148,19 @@ def test_exporters_read_parameters_only_through_leaf():
                 for name in names:
                     assert not name.startswith("sklearn_dpads.library"), path.name
                     assert not name.startswith("sklearn_dpads.preprocessing"), path.name
+
+
+def test_fold_with_a_wider_state_has_a_readout():
+    dsl = default_dsl(4, extra_productions=[fold_production("fold3", 3)])
+    module = compile_program(
+        "(fold3 (affine))", dsl, parse_type("list[4] -> atom[2]")
+    ).double()
+    leaf = module.leaf(())
+    assert (leaf.kind, leaf.width) == ("fold", 3)
+    assert np.array(leaf.weight).shape == (2, 3) and len(leaf.bias) == 2
+    # the readout of the last state is the output
+    x = torch.randn(2, 5, 4, dtype=torch.float64)
+    states = module.node(())._states(x, torch.ones(2, 5, dtype=torch.bool), None)
+    want = module(x).detach().numpy()
+    got = states[:, -1].detach().numpy() @ np.array(leaf.weight).T + leaf.bias
+    np.testing.assert_allclose(got, want, rtol=1e-12)

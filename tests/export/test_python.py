@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sklearn_dpads.export import load_python_program, to_python_source
+from sklearn_dpads.grammar.production import fold_production
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl, make_production
 from sklearn_dpads.program import Program
@@ -48,9 +49,11 @@ def py_uses_numpy(a):
 
 MAXIMUM = make_production("maximum", torch.maximum, 2, python_function=py_max)
 TANH = make_production("tanh", torch.tanh, 1, python_function=py_tanh)
+# a fold with a 3-wide state and a readout
+FOLD3 = fold_production("fold3", 3)
 
 
-def make_dsl(feature_names=None, groups=GROUPS, extra=(MAXIMUM, TANH)):
+def make_dsl(feature_names=None, groups=GROUPS, extra=(MAXIMUM, TANH, FOLD3)):
     return default_dsl(
         N_FEATURES,
         groups,
@@ -77,6 +80,8 @@ SEQ_ATOM = [
     "(filter3)",
     "(ite (filter3_b) (diff (last5_avg (multiply (affine_a) (affine_a)))) (fold (affine)))",
     "(diff (diff (filter3_b)))",
+    "(fold3 (ite (affine_a) (affine) (multiply (affine_b) (const))))",
+    "(ite (fold3 (affine)) (fold3 (add (affine_b) (const))) (filter3))",
 ]
 SEQ_SEQ = [
     "(map (affine))",
@@ -88,6 +93,7 @@ SEQ_SEQ = [
     "(map_prefixes (filter3_b))",
     "(diff (map (affine_b)))",
     "(ite (diff (filter3)) (map_prefixes (diff (filter3_a))) (diff (map (affine))))",
+    "(map_prefixes (fold3 (tanh (affine))))",
 ]
 ATOM_ATOM = [
     "(add (multiply (affine_a) (affine_b)) (const))",
