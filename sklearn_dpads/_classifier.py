@@ -71,8 +71,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Bi-level epochs after each unfolding.
     prune_epochs : int, default=2
         Bi-level epochs after each top-N pruning step.
-    selection_epochs : int, default=2
-        Bi-level epochs of each partial graph during selection.
+    selection_epochs : int, default=1
+        Bi-level epochs of each partial graph during selection, before its
+        rollout (its most preferred program) is trained and scored.
     program_epochs : int, default=20
         Weight epochs of each complete program during selection.
     finetune_epochs : int, default=40
@@ -205,7 +206,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         penalty=0.01,
         search_epochs=4,
         prune_epochs=2,
-        selection_epochs=2,
+        selection_epochs=1,
         program_epochs=20,
         finetune_epochs=40,
         max_selection_steps=30,

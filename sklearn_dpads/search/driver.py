@@ -32,7 +32,7 @@ class SearchConfig:
         Candidates kept per edge before the selection.
     search_epochs, prune_epochs : int, default=4, 2
         Bi-level epochs after each unfolding and after each pruning.
-    selection_epochs : int, default=2
+    selection_epochs : int, default=1
         Bi-level epochs of each partial child in the selection.
     max_selection_steps : int or None, default=30
         Most partitions split by the selection.
@@ -56,7 +56,7 @@ class SearchConfig:
     top_n: int = 2
     search_epochs: int = 4
     prune_epochs: int = 2
-    selection_epochs: int = 2
+    selection_epochs: int = 1
     max_selection_steps: int | None = 30
     selection_patience: int | None = 5
     penalty: float = 0.01
