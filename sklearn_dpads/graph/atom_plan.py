@@ -20,9 +20,12 @@ per forward pass and reused for every input (every frame of a ``fold``).
 A plan covers every edge into its root candidate set (``map`` and the four
 windows of a node all read the same child set on the same frames), and its
 output on an input is computed once per forward pass.
-The result equals the recursive evaluation up to floating-point rounding.
-Subtrees with other productions (user element-wise functions, neural
-fillers) are not planned; the graph then evaluates them recursively.
+The neural fillers of a partially unfolded graph's frontier are run once
+each per input, and their outputs are stacked after the deeper level's
+mixtures for the combinators to gather. The result equals the recursive
+evaluation up to floating-point rounding. Subtrees with other productions
+(user element-wise functions) are not planned; the graph then evaluates
+them recursively.
 """
 
 from __future__ import annotations
@@ -184,9 +187,13 @@ class AtomPlan:
             parts = []
             if lv["n_leaves"]:
                 parts.append(bank[lv["leaf_start"] : lv["leaf_start"] + lv["n_leaves"]])
+            src = mixed
+            if lv["fillers"]:  # neural fillers of the frontier, after the mixtures
+                fill = torch.stack([f(x, None, ctx) for f in lv["fillers"]])
+                src = fill if mixed is None else torch.cat([mixed, fill], 0)
             for kind, index, arity, beta in w["combinators"][k]:
                 # every argument of every member of this kind: one gather
-                a = mixed.index_select(0, index).unflatten(0, (arity, -1))
+                a = src.index_select(0, index).unflatten(0, (arity, -1))
                 if kind == "add":
                     parts.append(a[0] + a[1])
                 elif kind == "multiply":
@@ -199,6 +206,21 @@ class AtomPlan:
                 len(lv["edges"]), n, -1
             )
         return mixed
+
+
+def _arg_row(arg, child_pos: dict, fillers: list, n_prev: int) -> int:
+    """Row of a combinator's argument: its edge's mixture, or its filler's output.
+
+    Fillers get rows after the ``n_prev`` edge mixtures of the deeper level,
+    in order of first use (``fillers`` grows).
+    """
+    if isinstance(arg, Edge):
+        return child_pos[id(arg)]
+    for j, f in enumerate(fillers):
+        if f is arg:
+            return n_prev + j
+    fillers.append(arg)
+    return n_prev + len(fillers) - 1
 
 
 def _beta(kind: str, level: dict, device, dtype):
@@ -251,9 +273,13 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                 continue
             c = cs.cands[i]
             if type(c) in _COMBINATORS:
-                if not all(isinstance(a, Edge) for a in c.args):
-                    return None
-                stack.extend(c.args)
+                # arguments are edges, or neural fillers at the frontier (of
+                # the plan's hole type, so that their outputs stack)
+                for s, a in enumerate(c.args):
+                    if isinstance(a, Edge):
+                        stack.append(a)
+                    elif c.child_types[s] != root.hole:
+                        return None
             elif not isinstance(c, (AffineModule, ConstantModule)):
                 return None
     levels, leaves = [], []
@@ -278,6 +304,10 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                     leaves.append(c)
         offset = n_leaves
         combinators, betas = [], []
+        # fillers of this level's combinators: rows after the deeper level's
+        # edge mixtures in the tensor the combinators gather from
+        fillers: list = []
+        n_prev = len(child_pos)
         for kind in ("add", "multiply", "ite"):
             members = [
                 (cs, i)
@@ -294,7 +324,12 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                     betas.append(float(cs.cands[i].production.params.get("beta", 1.0)))
             arity = 3 if kind == "ite" else 2
             args = [
-                torch.tensor([child_pos[id(cs.cands[i].args[s])] for cs, i in members])
+                torch.tensor(
+                    [
+                        _arg_row(cs.cands[i].args[s], child_pos, fillers, n_prev)
+                        for cs, i in members
+                    ]
+                )
                 for s in range(arity)
             ]
             combinators.append((kind, args))
@@ -313,6 +348,7 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                 "n_leaves": n_leaves,
                 "leaf_start": len(leaves) - n_leaves,
                 "combinators": combinators,
+                "fillers": fillers,
                 "beta": torch.tensor(betas),
                 "edges": edges,
                 "edge_pos": {id(e): r for r, e in enumerate(edges)},

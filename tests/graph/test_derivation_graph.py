@@ -189,6 +189,39 @@ def test_atom_plan_equals_the_recursive_evaluation(root, top_n, seed, monkeypatc
     torch.testing.assert_close(planned, recursive, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("root", ROOTS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_atom_plan_with_neural_fillers_equals_the_recursive_evaluation(
+    root, seed, monkeypatch
+):
+    # a partially unfolded graph: the frontier's combinators hold neural fillers
+    g = _graph(root, True, seed=seed)
+    g.unfold(2)
+    assert g.has_fillers()
+    _randomise_alphas(g, seed)
+    x, lengths = _data(parse_type(root), seed)
+    planned_any = any(
+        e._atom_plan() is not None
+        for e in g.edges_bfs()
+        if not e.target.hole.input.is_seq
+    )
+    planned = g(x, lengths)
+    grads = torch.autograd.grad(planned.sum(), list(g.parameters()), allow_unused=True)
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+    g.refresh()  # drop cached plans
+    recursive = g(x, lengths)
+    ref = torch.autograd.grad(recursive.sum(), list(g.parameters()), allow_unused=True)
+    torch.testing.assert_close(planned, recursive, rtol=1e-5, atol=1e-6)
+    for a, b in zip(grads, ref, strict=True):
+        if a is None or b is None:
+            assert a is None and b is None
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    if root.endswith("atom[1]"):
+        # one output: every atom subtree, fillers included, has a plan
+        assert planned_any
+
+
 def test_atom_plan_gradients_match(monkeypatch):
     root = "list[2] -> atom[1]"
     x, lengths = _data(parse_type(root))
