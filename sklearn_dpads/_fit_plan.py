@@ -467,6 +467,7 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
         # redundant leaves are folded before anything else sees the program
         module = canonicalize(result.module)
         held = data.subset(plan.idx_arch)
+        epochs = 0  # fine-tune epochs chosen on the held-out split
         if plan.finetune_epochs > 0:
             # the number of epochs is chosen on the held-out split ...
             finetune = trainer.with_clock(fit_clock)
@@ -485,7 +486,7 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
         offset = plan.logit_offset
         if plan.threshold == "tune":
             offset = tune_logit_offset(*valid_binary_logits(module, held))
-        if plan.finetune_epochs > 0 and epochs > 0 and not fit_clock.out():
+        if epochs > 0 and not fit_clock.out():
             # then the program is refitted on all the data for that many epochs
             module, _, _ = finetune.fit_program(
                 start,

@@ -106,5 +106,4 @@ def canonical_cost(program, dsl: DSL) -> float:
     float
         The cost.
     """
-    canon = canonical_form(program, dsl)
-    return float(sum(dsl[node.symbol].cost for _, node in canon.walk()))
+    return float(canonical_form(program, dsl).cost(dsl))

@@ -43,6 +43,7 @@ from sklearn_dpads.semantics.modules import (
     IteModule,
     MultiplyModule,
 )
+from sklearn_dpads.semantics.ops import per_input
 
 __all__ = ["AtomPlan", "build_atom_plan"]
 
@@ -166,11 +167,9 @@ class AtomPlan:
         torch.Tensor
             ``(E, N, k)``, one row per edge (see :meth:`row`).
         """
-        out_key = ("atom_plan_out", id(self), id(x))
-        hit = ctx.get(out_key)
-        if hit is None:
-            hit = ctx[out_key] = (x, self._evaluate(x, ctx))  # x kept: id stays
-        return hit[1]
+        return per_input(
+            ctx, ("atom_plan_out", id(self)), x, lambda: self._evaluate(x, ctx)
+        )
 
     def _evaluate(self, x: torch.Tensor, ctx: dict) -> torch.Tensor:
         key = ("atom_plan_weights", id(self))

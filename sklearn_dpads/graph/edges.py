@@ -13,6 +13,7 @@ from torch import nn
 
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.semantics.modules import build_production_module
+from sklearn_dpads.semantics.ops import per_input
 
 __all__ = ["CandidateSet", "Edge"]
 
@@ -66,15 +67,14 @@ class CandidateSet(nn.Module):
         dict of int to torch.Tensor
             Output by candidate index.
         """
-        key = (id(self), id(x))
-        if ctx is not None and key in ctx:
-            return ctx[key][1]
         # forward, not __call__: no hooks are used, and this is the hot path
         # (atom subtrees are batched by graph/atom_plan.py; this is the rest)
-        outs = {i: c.forward(x, mask, ctx) for i, c in self._live()}
-        if ctx is not None:
-            ctx[key] = (x, outs)  # keep x alive so its id cannot be reused
-        return outs
+        return per_input(
+            ctx,
+            ("outputs", id(self)),
+            x,
+            lambda: {i: c.forward(x, mask, ctx) for i, c in self._live()},
+        )
 
     def _live(self) -> list[tuple[int, nn.Module]]:
         """``(index, module)`` of the live candidates, cached until they change."""
@@ -109,9 +109,11 @@ class CandidateSet(nn.Module):
         dict of int to torch.Tensor
             Mixed output by ``id`` of the edge.
         """
-        key = ("mixtures", id(self), id(x))
-        if key in ctx:
-            return ctx[key][1]
+        return per_input(
+            ctx, ("mixtures", id(self)), x, lambda: self._mix(x, mask, ctx)
+        )
+
+    def _mix(self, x, mask, ctx) -> dict[int, torch.Tensor]:
         outs = self.evaluate(x, mask, ctx)
         res: dict[int, torch.Tensor] = {}
         multi = []
@@ -128,7 +130,6 @@ class CandidateSet(nn.Module):
             mixed = weights @ stacked.reshape(len(alive), -1)
             mixed = mixed.reshape(len(multi), *stacked.shape[1:])
             res.update((id(e), m) for e, m in zip(multi, mixed.unbind(0)))
-        ctx[key] = (x, res)  # keep x alive so its id cannot be reused
         return res
 
     def _mixing_weights(self, edges: list, alive: list[int], ctx) -> torch.Tensor:

@@ -84,13 +84,12 @@ def canonicalize(module: ProgramModule) -> ProgramModule:
     ref = next(iter(module.parameters()), None)
     if ref is not None:
         out = out.to(device=ref.device, dtype=ref.dtype)
-    with torch.no_grad():
-        for path, _ in program.walk():
-            src = _node(tree, path)
-            dst = out.node(path)
-            state = src.state_dict().items()
-            for name, value in ((k, v) for k, v in state if not k.startswith("args.")):
-                _get(dst, name).copy_(value)
+    for path, _ in program.walk():
+        src = _node(tree, path)
+        own = {k: v for k, v in src.state_dict().items() if not k.startswith("args.")}
+        # the arguments' entries are missing here: they are loaded at their paths
+        unexpected = out.node(path).load_state_dict(own, strict=False).unexpected_keys
+        assert not unexpected, unexpected
     out.train(module.training)
     return out
 
@@ -99,10 +98,3 @@ def _node(tree, path):
     for i in path:
         tree = tree.args[i]
     return tree
-
-
-def _get(module, name: str) -> torch.Tensor:
-    *owners, leaf = name.split(".")
-    for o in owners:
-        module = getattr(module, o)
-    return getattr(module, leaf)

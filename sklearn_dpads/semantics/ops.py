@@ -14,6 +14,7 @@ import torch
 from torch.nn import functional as F
 
 __all__ = [
+    "per_input",
     "frames",
     "frame_differences",
     "causal_filter",
@@ -61,6 +62,38 @@ def zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.where(mask.unsqueeze(-1), x, x.new_zeros(()))
 
 
+def per_input(ctx: dict | None, key: tuple, x: torch.Tensor, compute):
+    """``compute()``, computed once per input ``x`` and forward pass.
+
+    The value is cached in the per-forward cache ``ctx`` under ``(*key,
+    id(x))``; ``x`` is kept alive with it, so that its id cannot be reused by
+    another tensor during the pass. Without a cache it is computed every time.
+
+    Parameters
+    ----------
+    ctx : dict or None
+        Per-forward cache, or None.
+    key : tuple
+        What is computed (and for whom), without the input.
+    x : torch.Tensor
+        The input the value depends on.
+    compute : callable
+        Computes the value, without arguments.
+
+    Returns
+    -------
+    object
+        The value.
+    """
+    if ctx is None:
+        return compute()
+    full = (*key, id(x))
+    hit = ctx.get(full)
+    if hit is None:
+        hit = ctx[full] = (x, compute())
+    return hit[1]
+
+
 def frames(x: torch.Tensor, ctx: dict | None) -> torch.Tensor:
     """The frames of ``(B, T, d)`` sequences as ``(B * T, d)`` rows.
 
@@ -80,13 +113,7 @@ def frames(x: torch.Tensor, ctx: dict | None) -> torch.Tensor:
     torch.Tensor
         ``(B * T, d)``.
     """
-    if ctx is None:
-        return x.reshape(-1, x.shape[-1])
-    key = ("frames", id(x))
-    hit = ctx.get(key)
-    if hit is None:
-        hit = ctx[key] = (x, x.reshape(-1, x.shape[-1]))  # x kept: its id stays
-    return hit[1]
+    return per_input(ctx, ("frames",), x, lambda: x.reshape(-1, x.shape[-1]))
 
 
 def frame_differences(
@@ -113,16 +140,14 @@ def frame_differences(
         ``(B, T, d)``: ``0`` at frame 0, ``x_t - x_{t-1}`` at every later real
         frame, ``0`` on padding frames.
     """
-    key = ("frame_differences", id(x))
-    if ctx is not None and key in ctx:
-        return ctx[key][1]
-    zero = torch.zeros((), dtype=x.dtype, device=x.device)
-    d = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
-    # where, not a product with the mask: padding may hold NaN or inf
-    d = torch.where(mask.unsqueeze(-1), d, zero)
-    if ctx is not None:
-        ctx[key] = (x, d)  # x kept: its id stays
-    return d
+
+    def compute():
+        zero = torch.zeros((), dtype=x.dtype, device=x.device)
+        d = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
+        # where, not a product with the mask: padding may hold NaN or inf
+        return torch.where(mask.unsqueeze(-1), d, zero)
+
+    return per_input(ctx, ("frame_differences",), x, compute)
 
 
 def causal_filter(

@@ -76,6 +76,4 @@ def test_sympy_export_reads_out_the_state():
         assert [float(coeffs[sympy.Integer(j)]) for j in range(4)] == pytest.approx(
             leaf.weight[o]
         )
-        assert float(expr[o].subs({f: 0 for f in folds})) == pytest.approx(
-            leaf.bias[o]
-        )
+        assert float(expr[o].subs({f: 0 for f in folds})) == pytest.approx(leaf.bias[o])
