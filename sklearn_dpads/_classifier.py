@@ -7,6 +7,7 @@ and finalise. A fit that raises leaves the estimator exactly as it was.
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 
@@ -141,10 +142,22 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     device : str, default="cpu"
         Torch device for training (``"cuda"`` for a GPU). Fitted programs are
         kept on the CPU.
+    predict_chunk_frames : int or None, default=65536
+        Most frames the program evaluates in one pass in ``predict``,
+        ``predict_proba``, ``decision_function`` and ``score``, which bounds
+        their working memory on long recordings. A longer sequence is
+        evaluated in chunks of this many frames, each chunk starting from the
+        state the previous one left (fold accumulators, the last frames read
+        by windows, filters and frame differences), so the outputs equal
+        whole-sequence evaluation up to floating-point rounding; shorter
+        sequences are batched up to this many frames per pass (at least one
+        sequence). None: up to 1024 whole sequences per pass, however long.
+        Not used by ``fit``.
     verbose : int, default=0
-        0 silent; 1 one line per search stage (depth, candidates kept, score,
-        elapsed time); 2 also a progress bar (on stderr) and one line per
-        scored candidate.
+        0 silent; 1 one line per search stage (depth, candidates kept, score),
+        at the end of the selection and of the fine-tune, each with the
+        elapsed time and an estimate of the time left; 2 also a progress bar
+        (on stderr) and one line per scored candidate.
     random_state : int, RandomState instance or None, default=None
         Seeds the splits, initialisations and batch orders (the global torch
         and numpy generators are left untouched).
@@ -229,6 +242,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         n_jobs=None,
         n_threads=1,
         device="cpu",
+        predict_chunk_frames=65536,
         verbose=0,
         random_state=None,
     ):
@@ -265,6 +279,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.n_threads = n_threads
         self.device = device
+        self.predict_chunk_frames = predict_chunk_frames
         self.verbose = verbose
         self.random_state = random_state
 
@@ -317,7 +332,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             self.verbose, lambda p: p.pretty(plan.dsl), "[ProgramSynthesisClassifier]"
         )
         with torch_threads(self.n_threads):
-            found = run_plan(plan, data, record=reporter)
+            found = run_plan(plan, data, record=reporter, progress=reporter)
         reporter.close()
         if found.timed_out:
             warnings.warn(
@@ -351,10 +366,29 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     # --------------------------------------------------------------- predict
     def _prepare(self, X):
         check_is_fitted(self)
+        self._check_predict_chunk_frames()
         ragged = is_ragged(X)
         x, lengths, _ = check_X(self, X, reset=False)
         xs = scale_padded(self.scaler_, x, lengths)
         return SequenceDataset(xs, lengths if x.ndim == 3 else None), lengths, ragged
+
+    def _check_predict_chunk_frames(self) -> int | None:
+        """``predict_chunk_frames``, checked again: it may be set after ``fit``."""
+        c = self.predict_chunk_frames
+        if c is None:
+            return None
+        if isinstance(c, numbers.Integral) and not isinstance(c, bool) and c >= 1:
+            return int(c)
+        raise ValueError(
+            "The 'predict_chunk_frames' parameter of ProgramSynthesisClassifier "
+            f"must be an int >= 1 or None, got {c!r}."
+        )
+
+    def _logits(self, ds: SequenceDataset) -> np.ndarray:
+        """The program's logits on prepared data, ``predict_chunk_frames`` at a time."""
+        chunk = self._check_predict_chunk_frames()
+        with torch_threads(self.n_threads):
+            return predict_logits(self.module_, ds, chunk_frames=chunk).numpy()
 
     @property
     def center_(self) -> np.ndarray:
@@ -381,8 +415,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             time axis after ``n`` for per-frame models.
         """
         ds, _, _ = self._prepare(X)
-        with torch_threads(self.n_threads):
-            z = predict_logits(self.module_, ds).numpy()
+        z = self._logits(ds)
         if len(self.classes_) == 2:
             z = z[..., 0] + self.logit_offset_
         return z
@@ -401,8 +434,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             A list of ``(T_i, n_classes)`` arrays for ragged per-frame input.
         """
         ds, lengths, ragged = self._prepare(X)
-        with torch_threads(self.n_threads):
-            z = predict_logits(self.module_, ds).numpy()
+        z = self._logits(ds)
         proba = logits_to_proba(z, self.logit_offset_)
         if self.label_type_ == "frame" and ragged:
             return [proba[i, : lengths[i]] for i in range(len(lengths))]

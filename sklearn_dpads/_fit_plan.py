@@ -85,6 +85,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "n_jobs": [numbers.Integral, None],
     "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     "device": [str, torch.device],
+    "predict_chunk_frames": [Interval(numbers.Integral, 1, None, closed="left"), None],
     "verbose": ["verbose"],
     "random_state": ["random_state"],
 }
@@ -429,7 +430,9 @@ class FitOutcome:
     timed_out: bool
 
 
-def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
+def run_plan(
+    plan: FitPlan, data: SequenceDataset, record=None, progress=None
+) -> FitOutcome:
     """Search a program, fine-tune it on all the data, set the threshold.
 
     Parameters
@@ -440,6 +443,9 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
         All the training data, scaled.
     record : callable, default=None
         Receives every :class:`~sklearn_dpads.search.SearchRecord`.
+    progress : SearchReporter, default=None
+        Told the schedule, the end of the search and of the fine-tune, so that
+        it can show the time left.
 
     Returns
     -------
@@ -448,6 +454,8 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
     """
     fit_clock = SearchClock(plan.total_time)
     search_clock = SearchClock(plan.search_time)
+    if progress is not None:
+        progress.plan([st.epochs for st in plan.search.stages()])
     with seeded_torch(plan.seed, plan.search.device):
         trainer = SkorchSearchTrainer(
             data.subset(plan.search_train),
@@ -466,6 +474,11 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
         )
         # redundant leaves are folded before anything else sees the program
         module = canonicalize(result.module)
+        if progress is not None:
+            scale = plan.finetune_epochs / max(plan.trainer.program_epochs, 1)
+            scale *= len(plan.idx_train) / max(len(plan.search_train), 1)
+            progress.search_done(module.program, result.score, scale)
+            progress.finetune_start()
         held = data.subset(plan.idx_arch)
         epochs = 0  # fine-tune epochs chosen on the held-out split
         if plan.finetune_epochs > 0:
@@ -486,6 +499,11 @@ def run_plan(plan: FitPlan, data: SequenceDataset, record=None) -> FitOutcome:
         offset = plan.logit_offset
         if plan.threshold == "tune":
             offset = tune_logit_offset(*valid_binary_logits(module, held))
+        if progress is not None and plan.finetune_epochs > 0:
+            run = plan.finetune_epochs
+            if plan.finetune_patience is not None:  # early stopping: about
+                run = min(run, epochs + plan.finetune_patience)
+            progress.finetune_done(epochs, run, len(data) / len(plan.idx_train))
         if epochs > 0 and not fit_clock.out():
             # then the program is refitted on all the data for that many epochs
             module, _, _ = finetune.fit_program(

@@ -149,7 +149,11 @@ def test_verbose_output(seq_data, fast_params, capsys):
     assert capsys.readouterr().out == ""
     ProgramSynthesisClassifier(verbose=1, **fast_params).fit(X, y)
     out = capsys.readouterr().out
-    assert re.search(r"stage 0: depth \d+", out)
+    assert re.search(r"stage 1/\d+: depth \d+", out)
+    # every stage, the selection and the fine-tune show the time left
+    assert re.search(r"elapsed \d+\.\ds, about \d+s left", out)
+    assert re.search(r"selection: \d+ candidates scored", out)
+    assert "fine-tune:" in out and "done in" in out
 
 
 def test_pipeline_gridsearch_cv(seq_data, fast_params):

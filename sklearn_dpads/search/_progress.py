@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 from sklearn_dpads.search.history import SearchRecord
 
 __all__ = ["SearchReporter"]
+
+# Rough shares of a fit's phases relative to the unfolding schedule's time, for
+# the time-left estimate before a phase has started (default fits of CalMS21,
+# CRIM13-shaped and planted data measured 0.3-0.5 for the selection and 0.02-1.1
+# for the fine-tune and refit, which grow with the data beyond the search's
+# subsample).  Once the selection has run, the fine-tune is estimated from its
+# time per program instead, and the refit from the fine-tune's time per epoch.
+SELECTION_SHARE = 0.5
+FINETUNE_SHARE = 0.5
+# the refit's time relative to the fine-tune's (it runs the chosen epochs, about
+# half of those run, on all the data instead of the training split)
+REFIT_SHARE = 0.8
 
 
 class SearchReporter:
@@ -16,8 +30,11 @@ class SearchReporter:
     Parameters
     ----------
     verbose : int, default=0
-        0 silent; 1 one line per schedule stage and a closing line; 2 also a
-        progress bar (tqdm, on stderr) and one line per scored candidate.
+        0 silent; 1 one line per schedule stage, per selection and per
+        fine-tune, each with the elapsed time and an estimate of the time left
+        (once :meth:`plan` has announced the fit's phases), and a closing line;
+        2 also a progress bar (tqdm, on stderr) and one line per scored
+        candidate.
     describe : callable, default=str
         Turns a program into the text shown for it.
     prefix : str, default="[sklearn_dpads]"
@@ -40,6 +57,50 @@ class SearchReporter:
         self.prefix = prefix
         self.records: list[SearchRecord] = []
         self._bar = None
+        self._start = time.perf_counter()
+        self._stage_epochs: list[int] | None = None
+        self._last_stage = 0.0  # elapsed at the end of the previous stage
+        self._rate = None  # seconds per bi-level epoch of the latest stage
+        self._schedule_s = None  # estimated (then actual) schedule time
+        self._finetune_start = 0.0  # elapsed when the fine-tune started
+        self._n_scored = 0
+
+    def elapsed(self) -> float:
+        """Seconds since the reporter was made (the start of the fit).
+
+        Returns
+        -------
+        float
+            Elapsed wall-clock seconds.
+        """
+        return time.perf_counter() - self._start
+
+    def plan(self, stage_epochs: Sequence[int]) -> None:
+        """Announce the fit's schedule, so that lines estimate the time left.
+
+        Parameters
+        ----------
+        stage_epochs : sequence of int
+            Bi-level epochs of every schedule stage, in order.
+        """
+        self._stage_epochs = [int(e) for e in stage_epochs]
+
+    def _stage_left(self, k: int, elapsed: float) -> float:
+        """Estimated seconds left after schedule stage ``k`` ended at ``elapsed``."""
+        epochs = self._stage_epochs
+        took = elapsed - self._last_stage
+        self._last_stage = elapsed
+        if k < len(epochs) and epochs[k] > 0:
+            self._rate = took / epochs[k]  # the latest stage's rate
+        rest = sum(epochs[k + 1 :]) * (self._rate or 0.0)
+        self._schedule_s = elapsed + rest
+        return rest + self._schedule_s * (SELECTION_SHARE + FINETUNE_SHARE)
+
+    def _timing(self, left: float | None) -> str:
+        text = f"elapsed {self.elapsed():.1f}s"
+        if left is not None and math.isfinite(left):
+            text += f", about {max(left, 0.0):.0f}s left"
+        return text
 
     def __call__(self, rec: SearchRecord) -> None:
         """Store ``rec`` and show it.
@@ -53,12 +114,17 @@ class SearchReporter:
         if self.verbose >= 2:
             self._update_bar(rec)
         if rec.phase == "unfold":
+            left, of = None, ""
+            if self._stage_epochs is not None:
+                left = self._stage_left(rec.stage, self.elapsed())
+                of = f"/{len(self._stage_epochs)}"
             self.message(
-                f"stage {rec.stage}: depth {rec.depth}, top-N {rec.top_n}, "
+                f"stage {rec.stage + 1}{of}: depth {rec.depth}, top-N {rec.top_n}, "
                 f"{rec.candidates} candidates kept, score {rec.score:.3f}, "
-                f"{rec.elapsed:.1f}s"
+                + self._timing(left)
             )
             return
+        self._n_scored += 1
         what = (
             self.describe(rec.program)
             if rec.program is not None
@@ -69,6 +135,54 @@ class SearchReporter:
             f"objective {rec.objective:.3f}",
             level=2,
         )
+
+    def search_done(self, program, score: float, finetune_scale: float) -> None:
+        """Show the end of the search (selection and leaf refinement).
+
+        Parameters
+        ----------
+        program : Program
+            The chosen program.
+        score : float
+            Its held-out score in the search.
+        finetune_scale : float
+            The fine-tune's work relative to the training of one program in
+            the selection (epochs times data size); 0 when there is none.
+        """
+        left = None
+        if self._schedule_s is not None and self._n_scored:
+            per_candidate = (self.elapsed() - self._schedule_s) / self._n_scored
+            left = per_candidate * finetune_scale * (1 + REFIT_SHARE)
+        self.message(
+            f"selection: {self._n_scored} candidates scored, chose "
+            f"{self.describe(program)} (score {score:.3f}), " + self._timing(left)
+        )
+
+    def finetune_done(self, epochs: int, epochs_run: int, refit_scale: float) -> None:
+        """Show the end of the fine-tune on the training split.
+
+        Parameters
+        ----------
+        epochs : int
+            Epochs chosen on the held-out split (0: no refit follows).
+        epochs_run : int
+            Epochs the fine-tune ran.
+        refit_scale : float
+            Size of all the data relative to the training split.
+        """
+        took = self.elapsed() - self._finetune_start
+        left = took * epochs / max(epochs_run, 1) * refit_scale
+        self.message(
+            f"fine-tune: {epochs} of {epochs_run} epochs chosen on the held-out "
+            "split"
+            + (", refitting on all the data" if epochs else "")
+            + ", "
+            + self._timing(left)
+        )
+
+    def finetune_start(self) -> None:
+        """Mark the start of the fine-tune (for the time-left estimate)."""
+        self._finetune_start = self.elapsed()
 
     def _update_bar(self, rec: SearchRecord) -> None:
         if self._bar is None:

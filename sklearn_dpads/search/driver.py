@@ -65,6 +65,22 @@ class SearchConfig:
     n_jobs: int | None = None
     device: str = "cpu"
 
+    def stages(self) -> tuple:
+        """The unfolding / top-N schedule of these settings.
+
+        Returns
+        -------
+        tuple of SearchStage
+            :func:`~sklearn_dpads.search.default_schedule` of the settings.
+        """
+        return default_schedule(
+            self.max_depth,
+            self.unfold_step,
+            self.top_n,
+            unfold_epochs=self.search_epochs,
+            prune_epochs=self.prune_epochs,
+        )
+
 
 @dataclass(frozen=True)
 class SearchSeeds:
@@ -161,15 +177,13 @@ def run_search(
     clock = clock or SearchClock(None)
     graph = DerivationGraph(dsl, hole, config.max_depth, share_nodes=config.share_nodes)
     graph = graph.to(config.device)
-    stages = default_schedule(
-        config.max_depth,
-        config.unfold_step,
-        config.top_n,
-        unfold_epochs=config.search_epochs,
-        prune_epochs=config.prune_epochs,
-    )
     finished = run_schedule(
-        graph, stages, trainer, seeds=seeds.stream(0), record=record, clock=clock
+        graph,
+        config.stages(),
+        trainer,
+        seeds=seeds.stream(0),
+        record=record,
+        clock=clock,
     )
     if not finished:  # finish unfolding without training so that a program exists
         graph.unfold(config.max_depth)

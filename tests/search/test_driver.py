@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ from sklearn_dpads.search import (
     SearchConfig,
     SearchRecord,
     SearchSeeds,
+    _progress,
     default_schedule,
     run_schedule,
     run_search,
@@ -164,10 +167,12 @@ def test_reporter_verbosity(verbose, capsys):
     if verbose == 0:
         assert out == []
     elif verbose == 1:
-        assert out == [
-            "[x] stage 0: depth 2, top-N None, 4 candidates kept, score 0.500, 1.0s",
-            "[x] done",
-        ]
+        assert len(out) == 2 and out[1] == "[x] done"
+        assert re.fullmatch(
+            r"\[x\] stage 1: depth 2, top-N None, 4 candidates kept, "
+            r"score 0\.500, elapsed \d+\.\ds",
+            out[0],
+        )
     else:
         assert "[x]   select: <prog> F1 0.700 cost 3 objective 0.330" in out
         assert "[x]   select: partial (map) F1 0.600 cost 3 objective 0.430" in out
@@ -189,3 +194,40 @@ def test_record_as_dict_keeps_the_history_keys():
     cand = SearchRecord("greedy", 0.8, 1.0, 0.01, 2.0, program="p").as_dict()
     assert cand["complete"] and cand["objective"] == pytest.approx(0.22)
     assert "split" not in cand
+
+
+def test_reporter_estimates_the_time_left(monkeypatch, capsys):
+    now = [100.0]
+    monkeypatch.setattr(_progress.time, "perf_counter", lambda: now[0])
+    rep = SearchReporter(1, describe=lambda p: f"<{p}>", prefix="[x]")
+    rep.plan([4, 2, 0])
+
+    def stage(t, k, epochs):
+        now[0] = 100.0 + t
+        rep(SearchRecord("unfold", 0.5, t, stage=k, depth=2, epochs=epochs))
+
+    stage(4.0, 0, 4)  # 1 s per epoch: 2 s of schedule left, then the shares
+    stage(6.0, 1, 2)
+    stage(6.0, 2, 0)
+    rep(SearchRecord("select", 0.7, 8.0, 0.01, 3.0, program="prog"))
+    rep(SearchRecord("select", 0.8, 12.0, 0.01, 3.0, program="prog"))
+    now[0] = 112.0  # 3 s per program in the selection
+    rep.search_done("prog", 0.8, finetune_scale=4.0)
+    rep.finetune_start()
+    now[0] = 114.0
+    rep.finetune_done(epochs=5, epochs_run=10, refit_scale=2.0)
+    out = capsys.readouterr().out.splitlines()
+    share = _progress.SELECTION_SHARE + _progress.FINETUNE_SHARE
+    assert out[0].startswith("[x] stage 1/3: depth 2")
+    assert out[0].endswith(f"elapsed 4.0s, about {2 + 6 * share:.0f}s left")
+    assert out[1].endswith(f"elapsed 6.0s, about {6 * share:.0f}s left")
+    assert out[2].endswith(f"elapsed 6.0s, about {6 * share:.0f}s left")
+    assert out[3] == (
+        "[x] selection: 2 candidates scored, chose <prog> (score 0.800), "
+        f"elapsed 12.0s, about {3 * 4 * (1 + _progress.REFIT_SHARE):.0f}s left"
+    )
+    # the refit: 5 of the 10 epochs' time (2 s), on twice the data
+    assert out[4] == (
+        "[x] fine-tune: 5 of 10 epochs chosen on the held-out split, refitting "
+        "on all the data, elapsed 14.0s, about 2s left"
+    )
