@@ -377,7 +377,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         c = self.predict_chunk_frames
         if c is None:
             return None
-        if isinstance(c, numbers.Integral) and not isinstance(c, bool) and c >= 1:
+        if isinstance(c, numbers.Integral) and c >= 1:  # as the fit's constraint
             return int(c)
         raise ValueError(
             "The 'predict_chunk_frames' parameter of ProgramSynthesisClassifier "
@@ -501,7 +501,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         -------
         ExportedProgram
             ``.expression`` (sympy), ``.source`` (standard-library Python with
-            ``predict``/``predict_proba``), ``.text``, ``.program``.
+            ``predict``/``predict_proba`` and, for sequence input, a streaming
+            ``make_stream()`` that takes frames one at a time), ``.text``,
+            ``.program``; ``.make_stream()`` runs the streaming form here.
         """
         check_is_fitted(self)
         names = self.dsl_.feature_names

@@ -7,7 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sklearn_dpads.export.python import ScalerLike, to_python_source
+from sklearn_dpads.export.python import (
+    ScalerLike,
+    load_python_program,
+    to_python_source,
+)
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics.compile import ProgramModule
 
@@ -26,13 +30,17 @@ class ExportedProgram:
         Readable form with feature-group names.
     source : str
         Standalone Python (standard library only) defining ``predict(X)``,
-        ``predict_proba(X)`` and ``decision_function(X)``.
+        ``predict_proba(X)`` and ``decision_function(X)`` and, for sequence
+        input, ``make_stream()`` (frames one at a time, see
+        :meth:`make_stream`).
     _module : ProgramModule, optional
         The compiled program :attr:`expression` is computed from.
     _feature_names : list of str, optional
         Names of the symbols of :attr:`expression`.
     _expression : sympy expression, optional
         Cache of :attr:`expression`.
+    _loaded : module, optional
+        Cache of :attr:`source` loaded by :meth:`make_stream`.
     """
 
     program: Program
@@ -41,6 +49,7 @@ class ExportedProgram:
     _module: Any = field(repr=False, default=None)
     _feature_names: Any = field(repr=False, default=None)
     _expression: Any = field(repr=False, default=None)
+    _loaded: Any = field(repr=False, default=None, compare=False)
 
     @property
     def expression(self):
@@ -50,6 +59,39 @@ class ExportedProgram:
 
             self._expression = to_sympy(self._module, feature_names=self._feature_names)
         return self._expression
+
+    def make_stream(self) -> Any:
+        """A new stream of :attr:`source`: the program on frames one at a time.
+
+        The same object as ``make_stream()`` of the saved file returns (the
+        source runs here as it would anywhere, with the standard library
+        only): ``push(frame)`` checks and preprocesses one frame (a sequence
+        of ``n_features`` numbers), advances the program's state and returns
+        the predicted class label after it; ``proba()`` and ``decision()``
+        give the class probabilities and the decision value after the last
+        frame, equal to ``predict_proba`` and ``decision_function`` of the
+        frames pushed so far (per-frame programs: at the last frame;
+        per-sequence programs: of the sequence so far); ``reset()`` starts a
+        new sequence.
+
+        Returns
+        -------
+        Stream
+            A fresh stream (no frame pushed yet).
+
+        Raises
+        ------
+        ValueError
+            If the program takes tabular rows rather than sequences.
+        """
+        if self._loaded is None:
+            self._loaded = load_python_program(self.source)
+        if not hasattr(self._loaded, "make_stream"):
+            raise ValueError(
+                "This program takes tabular rows, not sequences of frames: it has "
+                "no streaming form; call predict on the rows instead."
+            )
+        return self._loaded.make_stream()
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :attr:`source` to ``path`` (a ``.py`` file importable anywhere).

@@ -3,11 +3,15 @@
 Every node of the AST becomes ``def <prefix>_n_<path>(x)`` (atom input: ``x``
 is a list of floats) or ``(xs)`` (sequence input: a list of frames), returning
 a list of floats or one per frame, as the torch modules of
-:mod:`sklearn_dpads.semantics` do. Parameters are read with
+:mod:`sklearn_dpads.semantics` do. A node with a sequence input also becomes
+a step function ``def <prefix>_s_<path>(st, x)`` for the streaming form: it
+takes the next frame ``x`` and returns the node's value after it, keeping what
+it needs of earlier frames in the stream's state dict ``st`` (under a key of
+its own), with the same arithmetic as the batch function. Parameters are read with
 :meth:`~sklearn_dpads.semantics.ProgramModule.leaf` and written as exact
 literals; the sequence helpers called (``_dp_fold``, ``_dp_window_means``,
-``_dp_filter``, ``_dp_differences``) are real functions of
-:mod:`sklearn_dpads.export._runtime`. A temporal filter's weights are written
+``_dp_filter``, ``_dp_differences`` and their ``*_push`` streaming
+counterparts) are real functions of :mod:`sklearn_dpads.export._runtime`. A temporal filter's weights are written
 as module-level tuples next to its function.
 """
 
@@ -63,6 +67,9 @@ class NodeGenerator:
     def _fname(self, path: tuple[int, ...]) -> str:
         return f"{self.p}_n" + "".join(f"_{i}" for i in path)
 
+    def _sname(self, path: tuple[int, ...]) -> str:
+        return f"{self.p}_s" + "".join(f"_{i}" for i in path)
+
     def _helper(self, name: str) -> str:
         self.helpers.add(name)
         return self.p + name
@@ -99,6 +106,12 @@ class NodeGenerator:
         else:
             body = self._atom_body(node, prod.kind, kids)
         self.blocks.append("\n".join(head + ["    " + b for b in body]) + "\n")
+        if hole.input.is_seq:
+            steps = [self._sname(c.path) for c in node.children]
+            head[0] = f"def {self._sname(node.path)}(st, x):"
+            head[1] = f'    """{prod.name} : {hole}, one frame at a time."""'
+            body = self._step_body(node, prod.kind, kids, steps)
+            self.blocks.append("\n".join(head + ["    " + b for b in body]) + "\n")
 
     # atom input: x is a list of floats, returns a list of floats ---------------
     def _atom_body(self, node: TypedNode, kind: str, kids: list[str]) -> list[str]:
@@ -222,6 +235,64 @@ class NodeGenerator:
                 f"    s = {self.p}_dp_sigmoid({beta} * ct[0])",
                 "    out.append([s * u + (1.0 - s) * v for u, v in zip(ft, gt)])",
                 "return out",
+            ]
+        raise TypeError(  # pragma: no cover - typing prevents this
+            f"Production kind {kind!r} cannot fill the sequence hole {node.hole}."
+        )
+
+    # streaming: x is the next frame, returns the value after it ----------------
+    def _step_body(
+        self, node: TypedNode, kind: str, kids: list[str], steps: list[str]
+    ) -> list[str]:
+        key = repr(self._sname(node.path).removeprefix(self.p))
+        if kind == "map":
+            return [f"return {kids[0]}(x)"]
+        if kind == "map_prefixes":
+            return [f"return {steps[0]}(st, x)"]
+        if kind == "fold":
+            leaf = self.module.leaf(node.path)
+            push = self._helper("_dp_fold_push")
+            state = f"{push}(st, {key}, {kids[0]}, x, {leaf.width})"
+            if leaf.weight is None:
+                return ["# the accumulator after this frame", f"return {state}"]
+            lines = [
+                f"# the {leaf.width}-wide state after this frame, then its readout",
+                f"x = {state}",
+                "return [",
+            ]
+            for row, bias in zip(leaf.weight, leaf.bias):
+                terms = _linear_terms(row, range(leaf.width), bias)
+                lines.extend("    " + t for t in _wrap_terms(terms, 8, 88))
+            return lines + ["]"]
+        if kind == "window":
+            left = self.module.leaf(node.path).left
+            push = self._helper("_dp_window_push")
+            return [
+                f"# the child on this frame, averaged with the last {left} values",
+                f"return {push}(st, {key}, {kids[0]}(x), {left})",
+            ]
+        if kind == "filter":
+            name = self._fname(node.path)
+            push = self._helper("_dp_filter_push")
+            return [
+                f"# the filter {name}_W over this frame and the last ones",
+                f"return {push}(st, {key}, x, {name}_W, {name}_B, {name}_I)",
+            ]
+        if kind == "difference":
+            push = self._helper("_dp_difference_push")
+            return [
+                "# the child on this frame minus the previous one (zero at first)",
+                f"return {steps[0]}(st, {push}(st, {key}, x))",
+            ]
+        if kind == "ite":
+            beta = float_literal(self.module.leaf(node.path).beta)
+            return [
+                "# every branch steps, so that each keeps its state",
+                f"c = {steps[0]}(st, x)",
+                f"f = {steps[1]}(st, x)",
+                f"g = {steps[2]}(st, x)",
+                f"s = {self.p}_dp_sigmoid({beta} * c[0])",
+                "return [s * u + (1.0 - s) * v for u, v in zip(f, g)]",
             ]
         raise TypeError(  # pragma: no cover - typing prevents this
             f"Production kind {kind!r} cannot fill the sequence hole {node.hole}."

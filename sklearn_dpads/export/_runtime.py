@@ -5,7 +5,8 @@ verbatim into the generated module, renaming module-level names (prefix, and
 a variant such as ``_dp_proba_binary`` to ``_dp_proba``). So they use only
 ``math``, carry no type hints (old Pythons), and name no module-level name
 inside an f-string (the renaming skips strings; the exporter checks it). The
-constants stand in for an exported module's, ``_n`` for its program.
+constants stand in for an exported module's, ``_n`` for its program and
+``_s`` for its streaming form (one frame at a time, see :class:`Stream`).
 """
 
 import math
@@ -20,6 +21,11 @@ CLIP: float | None = None
 
 def _n(x):  # pragma: no cover
     """The program's root function; every export defines its own."""
+    raise NotImplementedError
+
+
+def _s(st, x):  # pragma: no cover
+    """The program's root step on one frame; every sequence export defines its own."""
     raise NotImplementedError
 
 
@@ -157,6 +163,109 @@ def _dp_fold(step, xs, k):
         acc = step(x + acc)
         out.append(acc)
     return out
+
+
+def _dp_fold_push(st, key, step, x, k):
+    """The next state of the fold ``key``: ``step(x + acc)``, from k zeros."""
+    acc = st.get(key)
+    if acc is None:
+        acc = [0.0] * k
+    acc = step(x + acc)
+    st[key] = acc
+    return acc
+
+
+def _dp_window_push(st, key, y, left):
+    """Add y to the window ``key``; the mean of its last left + 1 vectors."""
+    w = st.get(key)
+    if w is None:
+        w = st[key] = []
+    w.append(y)
+    if len(w) > left + 1:
+        del w[0]
+    n = len(w)
+    return [sum(col) / n for col in zip(*w)]
+
+
+def _dp_filter_push(st, key, x, weight, bias, indices):
+    """Add frame x to the filter ``key``; bias + sum over lags j of weight . x[t - j].
+
+    Frames before the first are taken equal to the first frame.
+    """
+    hist = st.get(key)
+    if hist is None:
+        hist = st[key] = [x] * max(len(w_out) for w_out in weight)
+    else:
+        hist.append(x)
+        del hist[0]
+    last = len(hist) - 1
+    y = []
+    for w_out, b in zip(weight, bias):
+        s = b
+        for j, w_lag in enumerate(w_out):
+            xj = hist[last - j]
+            s += sum([w * xj[i] for w, i in zip(w_lag, indices)])
+        y.append(s)
+    return y
+
+
+def _dp_difference_push(st, key, x):
+    """The difference of frame x and the previous frame of ``key`` (zeros first)."""
+    prev = st.get(key)
+    st[key] = x
+    if prev is None:
+        return [0.0] * len(x)
+    return [a - b for a, b in zip(x, prev)]
+
+
+class Stream:
+    """The program on frames that arrive one at a time (one sequence).
+
+    ``push(frame)`` preprocesses and checks one frame (a list of N_FEATURES
+    numbers; NaN and infinity raise ValueError), advances the program's state
+    (fold accumulators, the last frames of windows, filters and differences)
+    and returns the predicted class label after that frame: the label of the
+    frame for a per-frame program, of the sequence so far for a per-sequence
+    one. ``proba()`` and ``decision()`` give the class probabilities and the
+    decision value after the last pushed frame, the same numbers as
+    ``predict_proba`` and ``decision_function`` on the frames pushed so far.
+    ``reset()`` starts a new sequence; ``n_frames`` counts the frames pushed.
+    """
+
+    def __init__(self):
+        self.n_frames = 0
+        self._state = {}
+        self._z = None
+
+    def push(self, frame):
+        """Feed the next frame; return the predicted class label after it."""
+        x = _dp_frame(frame, "Frame " + str(self.n_frames))
+        self._z = _s(self._state, x)
+        self.n_frames += 1
+        return CLASSES[_dp_argmax(_dp_proba(self._z))]
+
+    def proba(self):
+        """Class probabilities after the last pushed frame, ordered as CLASSES."""
+        return _dp_proba(self._logits())
+
+    def decision(self):
+        """Decision value after the last pushed frame (as decision_function)."""
+        return _dp_score(self._logits())
+
+    def reset(self):
+        """Forget every frame: the next push starts a new sequence."""
+        self.__init__()
+
+    def _logits(self):
+        """The logits after the last pushed frame (ValueError before any)."""
+        if self._z is None:
+            raise ValueError("No frame has been pushed to the stream yet.")
+        return self._z
+
+
+def make_stream():
+    """A new Stream: push frames one at a time, get a prediction after each."""
+    return Stream()
 
 
 def decision_function(X):

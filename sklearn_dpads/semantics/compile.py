@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -11,7 +12,12 @@ from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.program import Program, TypedNode, typecheck
 from sklearn_dpads.semantics.modules import ProductionModule, build_production_module
-from sklearn_dpads.semantics.ops import last_step, lengths_to_mask, zero_padding
+from sklearn_dpads.semantics.ops import (
+    CARRY,
+    last_step,
+    lengths_to_mask,
+    zero_padding,
+)
 
 __all__ = ["RootModel", "ProgramModule", "LeafParameters", "compile_program"]
 
@@ -144,6 +150,8 @@ class ProgramModule(RootModel):
     Parameters of the node at AST path ``p`` live in the module returned by
     ``node(p)``; :meth:`leaf` reads them as plain floats (the API for exports
     and plots) and :meth:`parameters_by_path` lists them as tensors.
+    :meth:`forward_chunked` evaluates long sequences a chunk of frames at a
+    time, in memory bounded by the chunk's size.
 
     Parameters
     ----------
@@ -181,6 +189,86 @@ class ProgramModule(RootModel):
             Per-step outputs ``(B, T, O)``, or ``(B, O)`` for an atom input.
         """
         return self.tree(x, mask, ctx)
+
+    def forward_chunked(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        *,
+        chunk_frames: int,
+    ) -> torch.Tensor:
+        """Return the logits of :meth:`forward`, computed a chunk of frames at a time.
+
+        Every program is causal (its output at frame ``t`` depends on frames
+        ``0 .. t`` only), so the frames are evaluated in consecutive chunks of
+        ``chunk_frames``, each chunk starting from the state the previous one
+        left: a fold's accumulator, the last frames that a window, a filter or
+        a frame difference reads. The result equals :meth:`forward` up to
+        floating-point rounding (matrix products of another number of rows
+        may round differently), while the tensors of one pass are
+        ``chunk_frames`` frames long instead of ``T``. Each chunk is moved to
+        the device and dtype of the parameters on its own, so ``x`` may stay
+        on the CPU in another float dtype.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(B, T, F)`` for a sequence input (padding after the real frames)
+            or ``(B, F)`` for an atom input (evaluated at once).
+        lengths : torch.Tensor, optional
+            ``(B,)`` numbers of real frames; all ``T`` when omitted.
+        chunk_frames : int
+            Frames per chunk (at least 1).
+
+        Returns
+        -------
+        torch.Tensor
+            As :meth:`forward`: ``(B, T, O)`` for a sequence output, ``(B, O)``
+            for an atom output (the value at each sequence's last real frame),
+            on the device and in the dtype of the parameters.
+
+        Raises
+        ------
+        ValueError
+            If ``chunk_frames`` is not a positive integer.
+        """
+        if (
+            isinstance(chunk_frames, bool)
+            or not isinstance(chunk_frames, numbers.Integral)
+            or chunk_frames < 1
+        ):
+            raise ValueError(
+                f"chunk_frames must be a positive integer, got {chunk_frames!r}."
+            )
+        chunk_frames = int(chunk_frames)
+        ref = next(self.parameters(), None)
+        device = x.device if ref is None else ref.device
+        dtype = x.dtype if ref is None else ref.dtype
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths, dtype=torch.long).to(device)
+        if not self.hole.input.is_seq or x.shape[1] <= chunk_frames:
+            return self(x.to(device=device, dtype=dtype), lengths)
+        B, T = x.shape[0], x.shape[1]
+        if lengths is None:
+            lengths = torch.full((B,), T, dtype=torch.long, device=device)
+        last = (lengths - 1).clamp_min(0)
+        carry: dict = {}
+        out = None
+        for start in range(0, T, chunk_frames):
+            xc = x[:, start : start + chunk_frames].to(device=device, dtype=dtype)
+            n = xc.shape[1]
+            mask = lengths_to_mask((lengths - start).clamp(0, n), n)
+            y = self.root(zero_padding(xc, mask), mask, {CARRY: carry})
+            if self.hole.output.is_seq:
+                if out is None:
+                    out = y.new_zeros(B, T, y.shape[-1])
+                out[:, start : start + n] = y
+                continue
+            if out is None:
+                out = y.new_zeros(B, y.shape[-1])
+            rows = ((last >= start) & (last < start + n)).nonzero().flatten()
+            out[rows] = y[rows, last[rows] - start]
+        return out
 
     def node(self, path: tuple[int, ...]) -> ProductionModule:
         """Return the module at AST ``path``.

@@ -6,9 +6,14 @@ Every module is called as ``module(x, mask, ctx)``:
 * sequence input: ``x`` is ``(B, T, d)`` with ``mask`` ``(B, T)``; returns
   ``(B, T, k)`` (per frame, or per prefix for atom-valued functions).
 
-``ctx`` is a per-forward cache used by the derivation graph (None otherwise).
-Production modules call their arguments through ``self.args``, which hold
-compiled child modules, derivation-graph edges or the neural hole fillers of
+``ctx`` is a per-forward cache used by the derivation graph and by chunked
+evaluation (None otherwise). In a chunked evaluation it carries, under
+:data:`~sklearn_dpads.semantics.ops.CARRY`, the state of every temporal
+module from one chunk of frames to the next: a fold's accumulator, the last
+frames of a window, a filter or a frame difference (see
+:func:`~sklearn_dpads.semantics.ops.carried`). Production modules call their
+arguments through ``self.args``, which hold compiled child modules,
+derivation-graph edges or the neural hole fillers of
 :mod:`sklearn_dpads.semantics.neural`.
 """
 
@@ -24,11 +29,12 @@ from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.semantics.ops import (
-    causal_filter,
+    carried,
+    causal_filter_chunk,
     frame_differences,
     frames,
     linear_recurrence,
-    prefix_window_mean,
+    window_mean_chunk,
 )
 
 __all__ = [
@@ -72,7 +78,8 @@ _FORWARD_DOC = """{summary}
             Boolean ``(B, T)`` mask of the real frames of a sequence input; None
             for an atom input.
         ctx : dict or None, default=None
-            Per-forward cache of the derivation graph (None otherwise).
+            Per-forward cache of the derivation graph or of a chunked
+            evaluation (None otherwise).
 
         Returns
         -------
@@ -197,7 +204,8 @@ class FoldModule(ProductionModule):
     """``fold f xs``: ``a_t = f([x_t; a_{t-1}])`` from ``a_0 = 0``.
 
     With a ``width`` in the production's parameters the state ``a_t`` has
-    that many entries and an affine ``readout`` maps it to the output.
+    that many entries and an affine ``readout`` maps it to the output. In a
+    chunked evaluation the accumulator after a chunk starts the next one.
     """
 
     def __init__(self, production, hole, child_types):
@@ -211,6 +219,15 @@ class FoldModule(ProductionModule):
         return states if self.readout is None else self.readout(states)
 
     def _states(self, x, mask, ctx):
+        carry = carried(ctx)
+        initial = None if carry is None else carry.get(self)
+        states = self._run(x, mask, ctx, initial)
+        if carry is not None and states.shape[1]:
+            # padding keeps the state: the last entry is the last real frame's
+            carry[self] = states[:, -1].clone()
+        return states
+
+    def _run(self, x, mask, ctx, initial):
         B, T, n_in = x.shape
         k = self.width
         linear = _linear_body(self.args[0], n_in, k)
@@ -220,8 +237,8 @@ class FoldModule(ProductionModule):
             drive = torch.where(mask[..., None], F.linear(x, w_x, bias), 0.0)
             eye = torch.eye(k, dtype=x.dtype, device=x.device)
             coef = torch.where(mask[..., None, None], coef, eye)
-            return linear_recurrence(coef, drive)
-        a = x.new_zeros(B, k)
+            return linear_recurrence(coef, drive, initial)
+        a = x.new_zeros(B, k) if initial is None else initial
         outs = []
         # without padding every step updates (checked on the CPU only: on a
         # GPU the check would synchronise with the host)
@@ -269,13 +286,19 @@ class WindowModule(ProductionModule):
 
     ``f`` runs on every frame and its outputs are averaged (as in dPads and
     NEAR), so a nonlinear ``f`` keeps its meaning: ``last10_avg(multiply(a, a))``
-    is the mean energy over the window, not the energy of the mean.
+    is the mean energy over the window, not the energy of the mean. In a
+    chunked evaluation the last ``left`` outputs of ``f`` are carried over.
     """
 
     def forward(self, x, mask, ctx=None):
         B, T, _ = x.shape
         y = self.args[0](frames(x, ctx), None, ctx).reshape(B, T, -1)
-        return prefix_window_mean(y, mask, int(self.production.params["left"]))
+        left = int(self.production.params["left"])
+        carry = carried(ctx)
+        if carry is None:
+            return window_mean_chunk(y, mask, left)[0]
+        means, carry[self] = window_mean_chunk(y, mask, left, carry.get(self))
+        return means
 
 
 @_shared_docs(returns="The blend of the two branches, shaped like their outputs.")
@@ -386,7 +409,8 @@ class FilterModule(ProductionModule):
     multiplies the frame ``j`` steps back. Frames before the first frame of a
     sequence are taken equal to the first frame, so a constant signal gives a
     constant output; padding never reaches a real frame. The parameters start
-    like an ``nn.Linear`` over the ``K * n`` lagged inputs.
+    like an ``nn.Linear`` over the ``K * n`` lagged inputs. In a chunked
+    evaluation the last ``K - 1`` frames are carried over.
 
     Parameters
     ----------
@@ -429,7 +453,13 @@ class FilterModule(ProductionModule):
     def forward(self, x, mask, ctx=None):
         if not self.full:
             x = x.index_select(-1, self.index)
-        return causal_filter(x, mask, self.weight, self.bias)
+        carry = carried(ctx)
+        if carry is None:
+            return causal_filter_chunk(x, mask, self.weight, self.bias)[0]
+        y, carry[self] = causal_filter_chunk(
+            x, mask, self.weight, self.bias, carry.get(self)
+        )
+        return y
 
 
 @_shared_docs(returns="``f`` of the differenced sequence, shaped like its output.")
@@ -437,11 +467,17 @@ class DifferenceModule(ProductionModule):
     """``diff f xs``: ``f`` of ``xs'`` with ``xs'_0 = 0``, ``xs'_t = x_t - x_{t-1}``.
 
     Padding frames of ``xs'`` are zero and stay padding (the mask is passed on
-    unchanged).
+    unchanged). In a chunked evaluation the last frame is carried over.
     """
 
     def forward(self, x, mask, ctx=None):
-        return self.args[0](frame_differences(x, mask, ctx), mask, ctx)
+        carry = carried(ctx)
+        if carry is None:
+            return self.args[0](frame_differences(x, mask, ctx), mask, ctx)
+        d = frame_differences(x, mask, ctx, carry.get(self))
+        if x.shape[1]:
+            carry[self] = x[:, -1].clone()
+        return self.args[0](d, mask, ctx)
 
 
 _KIND_TO_CLASS = {

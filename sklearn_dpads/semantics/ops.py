@@ -6,6 +6,12 @@ after the real ones. Functions of a sequence return per-step outputs of shape
 ``(B, T, k)``: per frame for sequence-valued functions, per *prefix* (the value
 of the function on ``x[:t+1]``) for atom-valued ones, so every operation is
 causal and padding never reaches a real frame's output.
+
+Chunked evaluation: a long sequence can be evaluated as consecutive chunks of
+frames. The temporal operations then take a ``history`` (what they need of
+the frames before the chunk: the last frames, the running state) and return
+the history for the next chunk; the per-forward cache ``ctx`` carries these
+between chunks under :data:`CARRY` (see :func:`carried`).
 """
 
 from __future__ import annotations
@@ -14,13 +20,17 @@ import torch
 from torch.nn import functional as F
 
 __all__ = [
+    "CARRY",
+    "carried",
     "per_input",
     "frames",
     "frame_differences",
     "causal_filter",
+    "causal_filter_chunk",
     "linear_recurrence",
     "lengths_to_mask",
     "prefix_window_mean",
+    "window_mean_chunk",
     "last_step",
     "zero_padding",
 ]
@@ -60,6 +70,37 @@ def zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         A copy of ``x`` with zeros on the padding frames.
     """
     return torch.where(mask.unsqueeze(-1), x, x.new_zeros(()))
+
+
+#: Key of the per-forward cache entry holding the state carried between chunks.
+CARRY = "carry"
+
+
+def carried(ctx: dict | None) -> dict | None:
+    """The state carried over from the previous chunk of a chunked evaluation.
+
+    A chunked evaluation (:meth:`ProgramModule.forward_chunked
+    <sklearn_dpads.semantics.ProgramModule.forward_chunked>`) runs the
+    program on one chunk of frames at a time with a per-forward cache that
+    holds, under :data:`CARRY`, a dict from each stateful production module to
+    what the next chunk needs of this one (a fold's accumulator, the last
+    frames of a window, a filter or a frame difference). The dict is empty
+    for the first chunk.
+
+    Parameters
+    ----------
+    ctx : dict or None
+        Per-forward cache, or None.
+
+    Returns
+    -------
+    dict or None
+        The carried state, updated in place by the modules; None outside a
+        chunked evaluation.
+    """
+    if ctx is None:
+        return None
+    return ctx.get(CARRY)
 
 
 def per_input(ctx: dict | None, key: tuple, x: torch.Tensor, compute):
@@ -117,13 +158,16 @@ def frames(x: torch.Tensor, ctx: dict | None) -> torch.Tensor:
 
 
 def frame_differences(
-    x: torch.Tensor, mask: torch.Tensor, ctx: dict | None = None
+    x: torch.Tensor,
+    mask: torch.Tensor,
+    ctx: dict | None = None,
+    previous: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Frame differences ``x_t - x_{t-1}``, zero at the first frame and on padding.
 
-    With a per-forward cache ``ctx``, the same tensor is returned for the same
-    ``x``, so that every ``diff`` production reading ``x`` shares it (and its
-    children's cached outputs).
+    With a per-forward cache ``ctx`` (and no ``previous``), the same tensor is
+    returned for the same ``x``, so that every ``diff`` production reading
+    ``x`` shares it (and its children's cached outputs).
 
     Parameters
     ----------
@@ -133,20 +177,30 @@ def frame_differences(
         ``(B, T)`` boolean mask, True on real frames.
     ctx : dict or None, default=None
         Per-forward cache, or None.
+    previous : torch.Tensor or None, default=None
+        ``(B, d)``: the frame before ``x[:, 0]`` when ``x`` is a later chunk of
+        longer sequences; None when ``x`` starts at the first frame.
 
     Returns
     -------
     torch.Tensor
-        ``(B, T, d)``: ``0`` at frame 0, ``x_t - x_{t-1}`` at every later real
-        frame, ``0`` on padding frames.
+        ``(B, T, d)``: ``0`` at frame 0 (``x_0 - previous`` with ``previous``),
+        ``x_t - x_{t-1}`` at every later real frame, ``0`` on padding frames.
     """
 
     def compute():
         zero = torch.zeros((), dtype=x.dtype, device=x.device)
-        d = torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:] - x[:, :-1]], dim=1)
+        first = (
+            torch.zeros_like(x[:, :1])
+            if previous is None
+            else x[:, :1] - previous[:, None]
+        )
+        d = torch.cat([first, x[:, 1:] - x[:, :-1]], dim=1)
         # where, not a product with the mask: padding may hold NaN or inf
         return torch.where(mask.unsqueeze(-1), d, zero)
 
+    if previous is not None:
+        return compute()
     return per_input(ctx, ("frame_differences",), x, compute)
 
 
@@ -176,17 +230,54 @@ def causal_filter(
     torch.Tensor
         ``(B, T, k)``: the filter output at every frame.
     """
+    return causal_filter_chunk(x, mask, weight, bias)[0]
+
+
+def causal_filter_chunk(
+    x: torch.Tensor,
+    mask: torch.Tensor | None,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    history: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`causal_filter` on one chunk of frames, given the frames before it.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, T, n)``: the chunk.
+    mask : torch.Tensor or None
+        ``(B, T)`` boolean mask, True on real frames (None: all real).
+    weight : torch.Tensor
+        ``(k, K, n)``: ``weight[:, j]`` multiplies the frame ``j`` steps back.
+    bias : torch.Tensor
+        ``(k,)``.
+    history : torch.Tensor or None, default=None
+        ``(B, K - 1, n)``: the ``K - 1`` frames before the chunk (padding
+        zeroed), as returned for the previous chunk; None for a chunk that
+        starts at the first frame (earlier frames count as the first frame).
+
+    Returns
+    -------
+    y : torch.Tensor
+        ``(B, T, k)``: the filter output at every frame of the chunk.
+    history : torch.Tensor
+        ``(B, K - 1, n)``: the history of the next chunk.
+    """
     if mask is not None:
         x = torch.where(
             mask.unsqueeze(-1), x, torch.zeros((), dtype=x.dtype, device=x.device)
         )
     B, T, n = x.shape
     K = weight.shape[1]
+    if history is None:
+        history = x[:, :1].expand(B, K - 1, n)
     if K > 1:
-        x = torch.cat([x[:, :1].expand(B, K - 1, n), x], dim=1)
+        x = torch.cat([history, x], dim=1)
     # conv1d cross-correlates: tap l reads frame t - (K-1) + l, i.e. lag K-1-l
     kernel = weight.flip(1).permute(0, 2, 1)  # (k, n, K)
-    return F.conv1d(x.transpose(1, 2), kernel, bias).transpose(1, 2)
+    y = F.conv1d(x.transpose(1, 2), kernel, bias).transpose(1, 2)
+    return y, x[:, x.shape[1] - (K - 1) :].clone()
 
 
 def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.Tensor:
@@ -210,15 +301,55 @@ def prefix_window_mean(x: torch.Tensor, mask: torch.Tensor, left: int) -> torch.
         ``(B, T, d)``: the window means, over the real frames of each window
         (zero where a window holds none).
     """
+    return window_mean_chunk(x, mask, left)[0]
+
+
+def window_mean_chunk(
+    x: torch.Tensor,
+    mask: torch.Tensor,
+    left: int,
+    history: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """:func:`prefix_window_mean` on one chunk of frames, given the frames before it.
+
+    The window sums are computed directly over the same frames in the same
+    order as on the whole sequence, so the means are the same to the bit.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(B, T, d)``: the chunk.
+    mask : torch.Tensor
+        ``(B, T)`` boolean mask, True on real frames.
+    left : int
+        Number of frames before ``t`` in the window.
+    history : tuple of torch.Tensor, optional
+        ``(values, weights)`` of the ``left`` frames before the chunk:
+        ``(B, left, d)`` values (padding zeroed) and ``(B, left, 1)`` real-frame
+        indicators, as returned for the previous chunk; None for a chunk that
+        starts at the first frame.
+
+    Returns
+    -------
+    means : torch.Tensor
+        ``(B, T, d)``: the window means at every frame of the chunk.
+    history : tuple of torch.Tensor
+        The history of the next chunk.
+    """
     m = mask.unsqueeze(-1).to(x.dtype)
     xm = torch.where(
         mask.unsqueeze(-1), x, torch.zeros((), dtype=x.dtype, device=x.device)
     )
     w = left + 1
     # direct window sums (O(T * w)): no cancellation, unlike differences of cumsums
-    s = F.pad(xm, (0, 0, w - 1, 0)).unfold(1, w, 1).sum(-1)
-    n = F.pad(m, (0, 0, w - 1, 0)).unfold(1, w, 1).sum(-1)
-    return s / n.clamp_min(1.0)
+    if history is None:
+        xs, ms = F.pad(xm, (0, 0, w - 1, 0)), F.pad(m, (0, 0, w - 1, 0))
+    else:
+        xs, ms = torch.cat([history[0], xm], dim=1), torch.cat([history[1], m], dim=1)
+    s = xs.unfold(1, w, 1).sum(-1)
+    n = ms.unfold(1, w, 1).sum(-1)
+    start = xs.shape[1] - left
+    return s / n.clamp_min(1.0), (xs[:, start:].clone(), ms[:, start:].clone())
 
 
 def last_step(y: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -240,8 +371,10 @@ def last_step(y: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return y.gather(1, idx).squeeze(1)
 
 
-def linear_recurrence(coef: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
-    """All states of ``a_t = coef_t @ a_{t-1} + drive_t`` from ``a_0 = 0``.
+def linear_recurrence(
+    coef: torch.Tensor, drive: torch.Tensor, initial: torch.Tensor | None = None
+) -> torch.Tensor:
+    """All states of ``a_t = coef_t @ a_{t-1} + drive_t`` from ``a_0 = initial``.
 
     A parallel (Hillis-Steele) scan over the affine maps ``a -> coef_t a +
     drive_t``: ``ceil(log2 T)`` rounds of whole-tensor operations instead of
@@ -254,6 +387,9 @@ def linear_recurrence(coef: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
         ``(B, T, k, k)`` transition matrices.
     drive : torch.Tensor
         ``(B, T, k)`` inputs.
+    initial : torch.Tensor or None, default=None
+        ``(B, k)``: the state before the first step (zero when None), e.g. the
+        last state of the previous chunk of longer sequences.
 
     Returns
     -------
@@ -261,6 +397,10 @@ def linear_recurrence(coef: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
         ``(B, T, k)``: ``a_1, ..., a_T``.
     """
     T = drive.shape[1]
+    if initial is not None and T > 0:
+        # a_1 = coef_1 a_0 + drive_1: fold the initial state into the first input
+        first = drive[:, :1] + (coef[:, :1] @ initial[:, None, :, None]).squeeze(-1)
+        drive = torch.cat([first, drive[:, 1:]], dim=1)
     scalar = coef.shape[-1] == 1
     if scalar:
         coef = coef[..., 0]  # (B, T, 1): elementwise products

@@ -23,6 +23,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 
+from sklearn_dpads.semantics.compile import ProgramModule
 from sklearn_dpads.training._flat import FlatParameters
 from sklearn_dpads.training.callbacks import ValidationScores, _KeepBest, _TimeBudget
 from sklearn_dpads.training.data import BatchIterator, SequenceDataset
@@ -38,7 +39,11 @@ __all__ = [
 
 @torch.no_grad()
 def predict_logits(
-    module, dataset: SequenceDataset, batch_size: int = 1024, device="cpu"
+    module,
+    dataset: SequenceDataset,
+    batch_size: int = 1024,
+    device="cpu",
+    chunk_frames: int | None = None,
 ):
     """Compute the logits of ``module`` on ``dataset``, batch by batch.
 
@@ -55,6 +60,19 @@ def predict_logits(
         Rows per forward pass.
     device : str or torch.device, default="cpu"
         Device of ``module``; each batch is moved there.
+    chunk_frames : int or None, default=None
+        Bound the frames of one forward pass (sequence input and a
+        :class:`~sklearn_dpads.semantics.ProgramModule` only): a batch holds
+        at most ``max(1, chunk_frames // T)`` sequences (and at most
+        ``batch_size``), and sequences longer than ``chunk_frames`` are
+        evaluated in chunks of that many frames with the program's state
+        carried over
+        (:meth:`~sklearn_dpads.semantics.ProgramModule.forward_chunked`).
+        The logits are the same up to floating-point rounding; the memory a
+        pass needs grows with ``chunk_frames`` instead of the data's length.
+        Each chunk is moved to the device and dtype of the module's
+        parameters (``device`` is not used). None: ``batch_size`` whole
+        sequences per pass.
 
     Returns
     -------
@@ -62,16 +80,38 @@ def predict_logits(
         The logits on the CPU, of shape ``(n, C)`` or, for per-frame outputs,
         ``(n, T, C)`` with ``T`` the padded length of ``dataset`` (frames
         beyond a batch's longest sequence are zeros).
+
+    Raises
+    ------
+    TypeError
+        If ``chunk_frames`` is set for sequences and ``module`` is not a
+        :class:`~sklearn_dpads.semantics.ProgramModule`.
     """
+    chunked = chunk_frames is not None and dataset.seq
+    if chunked and not isinstance(module, ProgramModule):
+        raise TypeError(
+            "Chunked prediction needs a compiled program (ProgramModule), got "
+            f"{type(module).__name__}."
+        )
+    if chunked:
+        T = max(1, dataset.x.shape[1])
+        batch_size = max(1, min(batch_size, chunk_frames // min(T, chunk_frames)))
     was = module.training
     module.eval()
     outs = []
     try:
         for s in range(0, len(dataset), batch_size):
-            idx = torch.arange(s, min(s + batch_size, len(dataset)))
-            X, _ = dataset.batch(idx)
-            x = X["x"].to(device=device, dtype=_dtype_of(module))
-            out = module(x, X["lengths"].to(device))
+            if chunked:
+                # contiguous rows: slice views, each chunk is copied on its own
+                e = min(s + batch_size, len(dataset))
+                lengths = dataset.lengths[s:e]
+                x = dataset.x[s:e, : int(lengths.max())]
+                out = module.forward_chunked(x, lengths, chunk_frames=chunk_frames)
+            else:
+                idx = torch.arange(s, min(s + batch_size, len(dataset)))
+                X, _ = dataset.batch(idx)
+                x = X["x"].to(device=device, dtype=_dtype_of(module))
+                out = module(x, X["lengths"].to(device))
             if out.dim() == 3 and out.shape[1] < dataset.x.shape[1]:
                 pad = out.new_zeros(
                     out.shape[0], dataset.x.shape[1] - out.shape[1], out.shape[2]

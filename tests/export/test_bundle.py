@@ -126,3 +126,31 @@ def test_matches_the_estimator(seq_data, fast_params, normalize, clip):
     )
     assert program.predict(X) == clf.predict(X).tolist()
     assert isinstance(exported.expression, sympy.Expr)
+
+
+def test_make_stream_runs_the_source_frame_by_frame():
+    X = sequences(n=3)
+    scaler = SequenceStandardScaler(clip=2.0).fit(X)
+    for text, hole in [
+        (TEXT, "list[3] -> atom[1]"),
+        ("(map (affine))", "list[3] -> list[3]"),
+    ]:
+        module = build(text, hole)
+        n_out = module.hole.output.size
+        classes = [0, 1] if n_out == 1 else ["a", "b", "c"]
+        exported = build_export(module, classes=classes, scaler=scaler)
+        program = load_python_program(exported.source)
+        for seq in X:
+            stream = exported.make_stream()
+            labels = [stream.push(frame) for frame in seq]
+            want = program.predict([seq])[0]
+            if module.hole.output.is_seq:
+                assert labels == want
+                assert stream.proba() == program.predict_proba([seq])[0][-1]
+            else:
+                assert labels[-1] == want
+                assert stream.decision() == program.decision_function([seq])[0]
+        assert exported.make_stream() is not stream  # a fresh stream every call
+    tab = build("(affine)", "atom[3] -> atom[1]")
+    with pytest.raises(ValueError, match="takes tabular rows.*no streaming form"):
+        build_export(tab, classes=[0, 1]).make_stream()

@@ -16,6 +16,7 @@ import random
 import subprocess
 import sys
 import tokenize
+import types
 
 import numpy as np
 import pytest
@@ -221,14 +222,34 @@ for job in json.load(sys.stdin):
     exec(compile(job["source"], "<exported>", "exec"), ns)
     p = job.get("prefix", "")
     X = job["X"]
-    results.append(
-        {
-            "decision": ns[p + "decision_function"](X),
-            "proba": ns[p + "predict_proba"](X),
-            "pred": ns[p + "predict"](X),
-            "classes": ns[p + "CLASSES"],
-        }
-    )
+    result = {
+        "decision": ns[p + "decision_function"](X),
+        "proba": ns[p + "predict_proba"](X),
+        "pred": ns[p + "predict"](X),
+        "classes": ns[p + "CLASSES"],
+    }
+    if job.get("stream"):
+        # every real frame pushed to a fresh stream per sequence; and the batch
+        # functions on every prefix, which the stream must reproduce
+        result["stream"], result["prefixes"] = [], []
+        for seq in X:
+            seq = [f for f in seq if any(v == v for v in f)]  # drop NaN padding
+            stream = ns[p + "make_stream"]()
+            steps = []
+            for frame in seq:
+                label = stream.push(frame)
+                steps.append([label, stream.proba(), stream.decision()])
+            assert stream.n_frames == len(seq)
+            result["stream"].append(steps)
+            prefixes = [seq[: t + 1] for t in range(len(seq))]
+            result["prefixes"].append(
+                [
+                    ns[p + "predict"](prefixes),
+                    ns[p + "predict_proba"](prefixes),
+                    ns[p + "decision_function"](prefixes),
+                ]
+            )
+    results.append(result)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in _BLOCKED)
 json.dump({"results": results, "loaded": loaded}, sys.stdout, allow_nan=True)
 """
@@ -708,3 +729,171 @@ def test_logit_offset_shifts_binary_logits():
     with pytest.raises(ValueError, match="binary"):
         to_python_source(multi, classes=[0, 1, 2], logit_offset=1.0)
     assert "LOGIT_OFFSET" not in to_python_source(multi, classes=[0, 1, 2])
+
+
+# the streaming form ------------------------------------------------------------------
+
+
+def assert_stream_matches(result, module, X, lengths, classes):
+    """The stream equals the batch export on every prefix, and torch."""
+    per_frame = module.hole.output.is_seq
+    z, _, _ = expected(module, X, lengths, classes)
+    n_out = module.hole.output.size
+    assert len(result["stream"]) == len(lengths)
+    for i, steps in enumerate(result["stream"]):
+        assert len(steps) == lengths[i]
+        labels, probas, decisions = (list(col) for col in zip(*steps))
+        # after every frame: the batch export's prediction on the prefix so far
+        # (per-frame programs: at its last frame), to the bit
+        b_pred, b_proba, b_dec = result["prefixes"][i]
+        if per_frame:
+            b_pred, b_proba, b_dec = (
+                [r[-1] for r in b] for b in (b_pred, b_proba, b_dec)
+            )
+        assert labels == b_pred and probas == b_proba and decisions == b_dec
+        if per_frame:
+            # the batch export on the whole sequence gives every frame's output
+            assert labels == result["pred"][i]
+            assert probas == result["proba"][i]
+            assert decisions == result["decision"][i]
+            want_z = z[i][..., 0] if n_out == 1 else z[i]
+        else:
+            # after the last frame: the sequence's prediction
+            assert labels[-1] == result["pred"][i]
+            assert probas[-1] == result["proba"][i]
+            assert decisions[-1] == result["decision"][i]
+            decisions = decisions[-1]
+            want_z = z[i][0] if n_out == 1 else z[i]
+        np.testing.assert_allclose(decisions, want_z, rtol=1e-7, atol=1e-8)
+        for label in labels:
+            assert any(type(label) is type(c) and label == c for c in classes)
+
+
+def test_every_production_streams_like_the_batch_export_in_isolation():
+    jobs, refs = [], []
+    kinds = set()
+    for root, n_out, text, seed in _all_cases():
+        if root == "atom_atom":
+            continue
+        hole = hole_for(root, n_out)
+        module = build(text, hole, seed)
+        X, lengths, ragged = make_data(hole, seed, n=4, t_max=12)
+        classes = CLASSES[n_out]
+        source = to_python_source(module, classes=classes, func_name_prefix="s_")
+        jobs.append({"source": source, "X": ragged, "prefix": "s_", "stream": True})
+        refs.append((module, X, lengths, classes))
+        kinds.update(module.program.symbols())
+    # every production of the DSL, the sequence ones at sequence holes
+    assert kinds == {p.name for p in DSL.productions}
+    for result, (module, X, lengths, classes) in zip(run_isolated(jobs), refs):
+        assert_equivalent(result, module, X, lengths, classes)
+        assert_stream_matches(result, module, X, lengths, classes)
+
+
+def stream_outputs(mod, seq):
+    """``(label, proba, decision)`` after every frame of ``seq`` pushed to a stream."""
+    stream = mod.make_stream()
+    out = []
+    for frame in seq:
+        label = stream.push(frame)
+        out.append((label, stream.proba(), stream.decision()))
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    per_frame=st.booleans(),
+    n_out=st.sampled_from([1, 3]),
+    depth=st.integers(2, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_random_programs_stream_like_the_batch_export(
+    data, per_frame, n_out, depth, seed
+):
+    hole = hole_for("seq_seq" if per_frame else "seq_atom", n_out)
+    program = random_program(
+        lambda options: data.draw(st.sampled_from(options)), DSL, hole, depth
+    )
+    module = build(program, hole, seed)
+    X, lengths, ragged = make_data(hole, seed + 1, n=3, t_max=11)
+    assume(np.isfinite(torch_reference(module, X, lengths)[0]).all())
+    ns = load_restricted(to_python_source(module, classes=CLASSES[n_out]))
+    mod = types.SimpleNamespace(make_stream=ns["make_stream"])
+    for i, n in enumerate(lengths):
+        seq = X[i, :n].tolist()
+        steps = stream_outputs(mod, seq)
+        if per_frame:
+            want = list(zip(ns["predict"]([seq])[0], ns["predict_proba"]([seq])[0]))
+            want = [w + (d,) for w, d in zip(want, ns["decision_function"]([seq])[0])]
+        else:
+            prefixes = [seq[: t + 1] for t in range(n)]
+            want = list(
+                zip(
+                    ns["predict"](prefixes),
+                    ns["predict_proba"](prefixes),
+                    ns["decision_function"](prefixes),
+                )
+            )
+        assert [tuple(s) for s in steps] == want
+
+
+def test_stream_applies_the_scaler_and_checks_frames():
+    hole = hole_for("seq_seq", 1)
+    module = build("(map_prefixes (filter3_b))", hole, 4)
+    X, lengths, _ = make_data(hole, 4)
+    X = X * 3.0 + 1.0
+    scaler = Scaler(np.array(CENTER), np.array(SCALE), clip=2.5)
+    source = to_python_source(module, classes=["no", "yes"], scaler=scaler)
+    mod = load_python_program(source)
+    Z = np.clip((X - CENTER) / np.asarray(SCALE), -2.5, 2.5)
+    z, _ = torch_reference(module, Z, lengths)
+    seq = X[0, : lengths[0]]
+    steps = stream_outputs(mod, seq)  # numpy frames are fine
+    np.testing.assert_allclose([d for _, _, d in steps], z[0, : lengths[0], 0])
+    assert [lab for lab, _, _ in steps] == mod.predict([seq.tolist()])[0]
+    stream = mod.make_stream()
+    with pytest.raises(ValueError, match="No frame has been pushed"):
+        stream.proba()
+    with pytest.raises(ValueError, match="No frame has been pushed"):
+        stream.decision()
+    with pytest.raises(ValueError, match="^Frame 0 contains NaN or infinity"):
+        stream.push([1.0, math.nan, 0.0])
+    with pytest.raises(ValueError, match="^Frame 0 has 2 features, expected 3"):
+        stream.push([1.0, 2.0])
+    assert stream.n_frames == 0  # a rejected frame changes nothing
+    stream.push(seq[0])
+    stream.push(seq[1])
+    with pytest.raises(ValueError, match="^Frame 2 contains NaN or infinity"):
+        stream.push([math.inf, 0.0, 0.0])
+    stream.reset()
+    assert stream.n_frames == 0
+    # after a reset the stream starts a new sequence
+    assert [stream.push(f) for f in seq] == [lab for lab, _, _ in steps]
+
+
+def test_stream_with_a_prefix_and_no_stream_for_rows():
+    hole = hole_for("seq_atom", 3)
+    m1 = build("(fold (affine))", hole, 1)
+    m2 = build("(diff (diff (filter3_b)))", hole, 2)
+    both = to_python_source(m1, classes=[1, 2, 3], func_name_prefix="first_")
+    both += "\n\n" + to_python_source(m2, classes=[1, 2, 3], func_name_prefix="second_")
+    X, lengths, _ = make_data(hole, 3)
+    for prefix, module in (("first_", m1), ("second_", m2)):
+        mod = load_python_program(both, func_name_prefix=prefix)
+        assert mod.Stream is getattr(mod, prefix + "Stream")
+        z, _ = torch_reference(module, X, lengths)
+        for i, n in enumerate(lengths):
+            seq = X[i, :n].tolist()
+            last = stream_outputs(mod, seq)[-1]
+            assert last == (
+                mod.predict([seq])[0],
+                mod.predict_proba([seq])[0],
+                mod.decision_function([seq])[0],
+            )
+            np.testing.assert_allclose(last[2], z[i], rtol=1e-9, atol=1e-12)
+    tab = to_python_source(
+        build("(affine)", hole_for("atom_atom", 1), 0), classes=[0, 1]
+    )
+    assert "make_stream" not in tab and "Stream" not in tab
+    assert not hasattr(load_python_program(tab), "make_stream")

@@ -32,6 +32,9 @@ RUNTIME_FUNCTIONS = [
     for name, obj in vars(rt).items()
     if inspect.isfunction(obj) and obj.__module__ == rt.__name__
 ]
+# the streaming class is copied too, and its methods must be copyable as well
+STREAM_METHODS = [obj for obj in vars(rt.Stream).values() if inspect.isfunction(obj)]
+RUNTIME_FUNCTIONS += [rt.Stream]
 
 
 @pytest.fixture
@@ -167,6 +170,71 @@ def test_fold_returns_every_state():
     assert rt._dp_fold(step, [], 2) == []
 
 
+def _pushed(push, xs, *args):
+    """``push(st, key, x, *args)`` on every frame of ``xs`` with one state dict."""
+    st = {}
+    out = [push(st, "k", x, *args) for x in xs]
+    assert set(st) == {"k"}  # one entry, under the node's key
+    return out
+
+
+@pytest.mark.parametrize("left", [0, 1, 4, 30])
+def test_window_push_is_the_window_means_frame_by_frame(left):
+    xs = np.random.default_rng(left).normal(size=(9, 3)).tolist()
+    st = {}
+    got = [rt._dp_window_push(st, "w", x, left) for x in xs]
+    assert got == rt._dp_window_means(xs, left)  # to the bit
+    assert len(st["w"]) == min(left + 1, 9)  # only what the window reads is kept
+
+
+@pytest.mark.parametrize("length", [1, 2, 4, 12])
+@pytest.mark.parametrize("indices", [(0, 1, 2), (2,), (2, 0)])
+def test_filter_push_is_the_filter_frame_by_frame(length, indices):
+    rng = np.random.default_rng(length + len(indices))
+    xs = rng.normal(size=(9, 3)).tolist()
+    weight = rng.normal(size=(2, length, len(indices))).tolist()
+    bias = rng.normal(size=2).tolist()
+    got = _pushed(rt._dp_filter_push, xs, weight, bias, indices)
+    assert got == rt._dp_filter(xs, weight, bias, indices)
+
+
+def test_difference_and_fold_push_are_the_batch_helpers_frame_by_frame():
+    xs = np.random.default_rng(0).normal(size=(6, 2)).tolist()
+    assert _pushed(rt._dp_difference_push, xs) == rt._dp_differences(xs)
+
+    def step(v):  # v = frame + accumulator
+        return [v[0] + v[2], v[1] * v[3] - 0.5]
+
+    st = {}
+    got = [rt._dp_fold_push(st, "f", step, x, 2) for x in xs]
+    assert got == rt._dp_fold(step, xs, 2)
+    assert st == {"f": got[-1]}
+
+
+def test_stream_pushes_frames_through_the_root_step(exported):
+    def root_step(st, x):  # logit after every frame: running sum of feature 0
+        st["sum"] = st.get("sum", 0.0) + x[0]
+        return [st["sum"]]
+
+    exported(N_FEATURES=1, CENTER=[1.0], SCALE=[2.0], CLIP=None, LOGIT_OFFSET=0.5)
+    exported(CLASSES=["no", "yes"], _s=root_step, _dp_score=rt._dp_score_binary)
+    exported(_dp_proba=rt._dp_proba_binary)
+    stream = rt.make_stream()
+    assert isinstance(stream, rt.Stream) and stream.n_frames == 0
+    with pytest.raises(ValueError, match="^No frame has been pushed to the stream"):
+        stream.proba()
+    assert stream.push([3.0]) == "yes"  # scaled: 1.0, logit 1.5
+    assert stream.decision() == 1.5
+    assert stream.push(np.array([-7.0])) == "no"  # scaled: -4.0, logit -2.5
+    assert stream.proba() == rt._dp_proba_binary([-3.0])
+    with pytest.raises(ValueError, match="^Frame 2 contains NaN"):
+        stream.push([math.nan])
+    assert stream.n_frames == 2 and stream.decision() == -2.5
+    stream.reset()
+    assert stream.n_frames == 0 and stream.push([1.0]) == "yes"
+    assert stream.decision() == 0.5
+
+
 def test_entry_points_on_sequences(exported):
     def root(xs):  # logit of every prefix: running sum of feature 0
         total, out = 0.0, []
@@ -208,7 +276,7 @@ def test_runtime_uses_only_math_and_no_annotations():
     tree = ast.parse(Path(rt.__file__).read_text())
     imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert [a.name for n in imports for a in n.names] == ["math"]
-    for fn in RUNTIME_FUNCTIONS:
+    for fn in RUNTIME_FUNCTIONS + STREAM_METHODS:
         assert not fn.__annotations__, fn.__name__
         assert inspect.getdoc(fn), fn.__name__
 
@@ -242,6 +310,9 @@ def test_copy_rejects_a_global_it_cannot_rename():
 
 
 HOLES = ["atom[3] -> atom[1]", "list[3] -> atom[3]", "list[3] -> list[1]"]
+SEQ_HELPERS = {"_dp_fold", "_dp_window_means", "_dp_filter", "_dp_differences"}
+SEQ_HELPERS |= {"_dp_fold_push", "_dp_window_push", "_dp_filter_push"}
+SEQ_HELPERS |= {"_dp_difference_push"}
 
 
 @pytest.mark.parametrize("hole", HOLES)
@@ -251,13 +322,19 @@ def test_copied_runtime_is_the_runtime_renamed(hole, prefix):
     n_out = hole.output.size
     helpers = set()
     if hole.input.is_seq:
-        helpers = {"_dp_fold", "_dp_window_means", "_dp_filter", "_dp_differences"}
+        helpers = set(SEQ_HELPERS)
     code = _runtime_code(hole, n_out, helpers, prefix)
-    defined = [n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef)]
+    defined = [
+        n.name
+        for n in ast.parse(code).body
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+    ]
     want = ["_dp_sigmoid", "_dp_proba", "_dp_score", "_dp_argmax", "_dp_frame"]
     want += ["_dp_sequence"] if hole.input.is_seq else []
     want += ["_dp_outputs", *sorted(helpers)]
     want += ["decision_function", "predict_proba", "predict"]
+    # the streaming form only for sequence input
+    want += ["Stream", "make_stream"] if hole.input.is_seq else []
     assert defined == [prefix + n for n in want]
     # undoing the renaming gives back the runtime's own source, verbatim
     variant = {
@@ -271,18 +348,19 @@ def test_copied_runtime_is_the_runtime_renamed(hole, prefix):
             else "_dp_outputs_last"
         ),
     }
-    blocks = code.split("\n\n\ndef ")
+    blocks = re.split(r"\n\n\n(?=def |class )", code)
+    assert len(blocks) == len(want)
     for name, block in zip(want, blocks):
         original = inspect.getsource(getattr(rt, variant.get(name, name)))
-        block = block if block.startswith("def ") else "def " + block
         back = re.sub(rf"\b{prefix}(\w)", r"\1", block) if prefix else block
-        back = back.replace(f"def {name}(", f"def {variant.get(name, name)}(", 1)
+        kw = "class" if name == "Stream" else "def"
+        back = back.replace(f"{kw} {name}", f"{kw} {variant.get(name, name)}", 1)
         assert back.rstrip() == original.rstrip(), name
     # every name it uses is defined by it, by the exported module or is a builtin
     tree = ast.parse(code)
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     module_names = {prefix + n for n in ("CLASSES", "N_FEATURES", "LOGIT_OFFSET")}
-    module_names |= {prefix + n for n in ("CENTER", "SCALE", "CLIP", "_n")}
+    module_names |= {prefix + n for n in ("CENTER", "SCALE", "CLIP", "_n", "_s")}
     local = {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
     local |= {
         n.id
