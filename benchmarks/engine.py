@@ -29,6 +29,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _util import git_commit
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -193,19 +194,6 @@ def run_case(case: str, device: str, data_dir: Path, crim13_samples: int) -> dic
     return out
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
@@ -220,7 +208,7 @@ def main(argv=None) -> int:
         print("RESULT " + json.dumps(row))
         return 0
 
-    print(f"# engine benchmark at commit {_commit()}, device {args.device}")
+    print(f"# engine benchmark at commit {git_commit()}, device {args.device}")
     rows = []
     for case in args.cases:
         print(f"## {case}: {CASES[case]}", flush=True)
@@ -257,7 +245,9 @@ def main(argv=None) -> int:
             f"{r['ratio_to_lstm']:.1f} |"
         )
     if args.out is not None:
-        args.out.write_text(json.dumps({"commit": _commit(), "rows": rows}, indent=1))
+        args.out.write_text(
+            json.dumps({"commit": git_commit(), "rows": rows}, indent=1)
+        )
     return 0
 
 

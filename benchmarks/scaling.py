@@ -35,9 +35,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _util import git_commit
 
 BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
 
 SWEEPS = {
     "samples": {
@@ -112,19 +112,6 @@ def loglog_slope(sizes, times) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -168,7 +155,7 @@ def main(argv=None) -> int:
         return 0
 
     print(
-        f"# scaling benchmark at commit {_commit()}, {args.label_type} labels, "
+        f"# scaling benchmark at commit {git_commit()}, {args.label_type} labels, "
         f"{args.threads} thread(s), params {params}"
     )
     results = {}
@@ -214,7 +201,7 @@ def main(argv=None) -> int:
             )
             results[sweep] = {"rows": rows, "slope": slope, "memory_slope": mem}
     if args.out is not None:
-        payload = {"commit": _commit(), "params": params, "results": results}
+        payload = {"commit": git_commit(), "params": params, "results": results}
         args.out.write_text(json.dumps(payload, indent=1))
     if args.plot is not None and results:
         _plot(results, args.plot)

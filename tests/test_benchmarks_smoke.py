@@ -85,3 +85,53 @@ def test_run_benchmarks_quick(tmp_path):
     for r in results:
         assert 0.0 <= r["f1"] <= 1.0 and 0.0 <= r["accuracy"] <= 1.0
     assert len(payload["summary"]) == 1
+
+
+def _load_script(name: str):
+    sys.path.insert(0, str(BENCH_DIR))  # the scripts import their _util
+    try:
+        spec = importlib.util.spec_from_file_location(
+            f"dpads_bench_{name}", BENCH_DIR / f"{name}.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH_DIR))
+    return module
+
+
+def test_scaling_loglog_slope():
+    scaling = _load_script("scaling")
+    sizes = [10, 100, 1000]
+    assert scaling.loglog_slope(sizes, [2 * s for s in sizes]) == pytest.approx(1.0)
+    assert scaling.loglog_slope(sizes, [5.0, 5.0, 5.0]) == pytest.approx(0.0)
+    assert scaling.loglog_slope(sizes, [s**2 for s in sizes]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="at least two points"):
+        scaling.loglog_slope([10], [1.0])
+
+
+@pytest.mark.slow
+def test_scaling_quick(tmp_path):
+    out = tmp_path / "scaling.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH_DIR / "scaling.py"),
+            "--quick",
+            "--sweep",
+            "length",
+            "--sizes",
+            "13",
+            "26",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "slope of log(fit time) on log(n_timesteps)" in proc.stdout
+    rows = json.loads(out.read_text())["results"]["length"]["rows"]
+    assert [r["n_timesteps"] for r in rows] == [13, 26]
+    assert all(r["fit_s"] > 0 and r["peak_rss_mb"] > 0 for r in rows)
