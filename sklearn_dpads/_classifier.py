@@ -138,7 +138,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Torch intra-op threads during ``fit`` and prediction (restored
         afterwards). Programs use small tensors, for which one thread is
         fastest and several threads slow down badly on shared cores; None
-        keeps torch's setting.
+        keeps torch's setting. Inside a Dask worker or a joblib worker
+        process it is capped to the worker's threads (None included), also
+        for the selection's trainings that run on other workers (see
+        :doc:`/cluster`).
     device : str, default="cpu"
         Torch device for training (``"cuda"`` for a GPU). Fitted programs are
         kept on the CPU.

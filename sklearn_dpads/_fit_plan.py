@@ -358,6 +358,7 @@ def make_plan(
         batch_size=effective_batch_size(est.batch_size, len(search_train)),
         weight_decay=est.weight_decay,
         device=device,
+        n_threads=est.n_threads,
     )
     search = SearchConfig(
         max_depth=est.max_depth,

@@ -30,6 +30,7 @@ from torch import nn
 from sklearn_dpads.grammar.canonical import canonical_cost
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.types import FunctionType
+from sklearn_dpads.graph._serialization import register_distributed_serialization
 from sklearn_dpads.graph.edges import CandidateSet, Edge
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics.compile import ProgramModule, RootModel
@@ -80,6 +81,8 @@ class DerivationGraph(RootModel):
     ):
         super().__init__(hole)
         dsl.check_root(hole, max_depth)
+        # a graph may be shipped to Dask workers: they must pickle it whole
+        register_distributed_serialization()
         self.dsl = dsl
         self.max_depth = max_depth
         self.share_nodes = share_nodes
@@ -90,6 +93,10 @@ class DerivationGraph(RootModel):
         self._root_node = _Node(1)
         self.root_edge = Edge(self._cset(self._root_node, hole))
         self.refresh()
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        register_distributed_serialization()
 
     # construction -----------------------------------------------------------
     def _cset(self, node: _Node, hole: FunctionType) -> CandidateSet:
@@ -434,11 +441,7 @@ class DerivationGraph(RootModel):
         DerivationGraph
             The new partition; this graph is unchanged.
         """
-        for e in self.edges_bfs():  # evaluation caches are rebuilt, not copied
-            e.__dict__.pop("_plan_cache", None)
-        for cs in self.sets:
-            cs.__dict__.pop("_plan", None)
-            cs.__dict__.pop("_plan_cache", None)
+        # evaluation caches are not copied (CandidateSet.__getstate__)
         child = copy.deepcopy(self)
         child.fix(j, i)
         return child

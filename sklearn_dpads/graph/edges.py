@@ -45,6 +45,21 @@ class CandidateSet(nn.Module):
         # reachable edges into this set, kept by the graph's ``refresh``
         self.incoming: list[Edge] = []
 
+    # the evaluation caches: rebuilt on demand, never copied or shipped
+    _CACHES = ("_plan", "_plan_cache")
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        for key in self._CACHES:
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        # mutable state stays mutable whatever carried it (msgpack gives tuples)
+        self.alive = list(self.alive)
+        self.incoming = list(self.incoming)
+
     def evaluate(self, x, mask, ctx) -> dict[int, torch.Tensor]:
         """Return the outputs of all live candidates on ``x``.
 
@@ -165,6 +180,10 @@ class Edge(nn.Module):
         self.alpha = nn.Parameter(torch.zeros(n))
         self.register_buffer("valid", torch.ones(n, dtype=torch.bool))
         self._idx = list(range(n))
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._idx = list(self._idx)
 
     @property
     def target(self) -> CandidateSet:

@@ -289,7 +289,13 @@ def select_program(
 
     The trainings of one split run through :class:`joblib.Parallel` with
     ``n_jobs`` (so a user's joblib backend runs them); every seed is drawn
-    before dispatch, so results do not depend on ``n_jobs``.
+    before dispatch, so results do not depend on ``n_jobs`` or on where the
+    tasks run. The trainer and the partitions travel to the workers pickled
+    (and the retrained partitions back). Inside a Dask worker joblib's dask
+    backend stays active: the trainings go back to the cluster while the
+    waiting task leaves its worker's thread pool, so nesting does not
+    deadlock; in a loky worker they run on joblib's nested backend (threads,
+    or sequentially).
 
     Parameters
     ----------

@@ -11,6 +11,7 @@ import torch
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.losses import ProgramLoss
 from sklearn_dpads.training.nets import BilevelNet, ProgramNet
+from sklearn_dpads.utils._torch import torch_threads
 
 __all__ = ["TrainerSettings", "SkorchSearchTrainer"]
 
@@ -44,6 +45,11 @@ class TrainerSettings:
         Gradient-norm clipping of each step.
     device : str, default="cpu"
         Torch device.
+    n_threads : int or None, default=1
+        Torch threads of every training (None: torch's setting), applied
+        wherever the training runs: a selection step's trainings may run in
+        other worker processes, which are further capped to their worker's
+        threads (:func:`~sklearn_dpads.utils._torch.torch_threads`).
     """
 
     n_classes: int
@@ -59,6 +65,7 @@ class TrainerSettings:
     arch_weight_decay: float = 0.0
     grad_clip: float | None = 1.0
     device: str = "cpu"
+    n_threads: int | None = 1
 
 
 class SkorchSearchTrainer:
@@ -132,7 +139,8 @@ class SkorchSearchTrainer:
             restore_best=True,
             **self._common(epochs, seed, None),
         )
-        net.fit_data(self.train, self.arch)
+        with torch_threads(self.settings.n_threads):
+            net.fit_data(self.train, self.arch)
         score = net.best_score
         return 0.0 if np.isnan(score) else score
 
@@ -154,13 +162,14 @@ class SkorchSearchTrainer:
             Its best architecture-split score.
         """
         torch.manual_seed(seed)
-        module, score, _ = self.fit_program(
-            graph.extract(),
-            self.train,
-            self.arch,
-            self.settings.program_epochs,
-            seed=seed,
-        )
+        with torch_threads(self.settings.n_threads):
+            module, score, _ = self.fit_program(
+                graph.extract(),
+                self.train,
+                self.arch,
+                self.settings.program_epochs,
+                seed=seed,
+            )
         return module, score
 
     def fit_program(
