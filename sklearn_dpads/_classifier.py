@@ -123,8 +123,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Also cap the search subsample at this many frames in total (long
         sequences: fewer sequences are searched on; at least 200 are kept).
     n_iter_no_change : int or None, default=8
-        Stop the final fine-tune when the validation F1 has not improved for
-        this many epochs (None: run all ``finetune_epochs``).
+        Stop the final fine-tune when the held-out score (average precision)
+        has not improved for this many epochs (None: run all
+        ``finetune_epochs``).
     max_time : float or None, default=None
         Time budget of ``fit`` in seconds (up to a fixed overhead of a few
         seconds): the search may use 85% of it and stops with the best

@@ -44,8 +44,6 @@ from sklearn_dpads.semantics.neural import NeuralAtom, NeuralSeq
 
 __all__ = ["register_distributed_serialization"]
 
-_REGISTERED: set[type] = set()
-
 
 def _module_types() -> list[type]:
     """The package's module classes, with every subclass defined so far.
@@ -100,10 +98,9 @@ def register_distributed_serialization() -> bool:
         return False
     for cls in _module_types():
         # registering a class by name also replaces the lookup that distributed
-        # may have cached for it (nn.Module's) before this call
-        if cls not in _REGISTERED:
-            dask_serialize.register(cls)(_use_pickle)
-            _REGISTERED.add(cls)
+        # may have cached for it (nn.Module's) before this call; registering
+        # again only rewrites the same entry, so no registry is kept here
+        dask_serialize.register(cls)(_use_pickle)
     return True
 
 
