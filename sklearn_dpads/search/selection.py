@@ -256,6 +256,15 @@ def _train_graph(trainer, child, epochs: int, seed: int):
     return child, score
 
 
+def _train_program(trainer, rollout, seed: int):
+    """Train a discrete partition's program; a joblib task.
+
+    The trainer is an argument, not the bound method's owner, so that a joblib
+    backend can send it once for all the tasks of a call (dask scatters it).
+    """
+    return trainer.train_program(rollout, seed=seed)
+
+
 def select_program(
     graph: Partition,
     trainer: SearchTrainer,
@@ -382,7 +391,7 @@ def select_program(
             if key not in trained and key not in todo:
                 todo[key] = (i, rollout, next(seeds))
         results = Parallel(n_jobs=n_jobs)(
-            delayed(trainer.train_program)(r, seed=s) for _, r, s in todo.values()
+            delayed(_train_program)(trainer, r, s) for _, r, s in todo.values()
         )
         for (key, (i, rollout, _)), (module, score) in zip(todo.items(), results):
             program, cost = rollout.to_program()[0], rollout.structural_cost()

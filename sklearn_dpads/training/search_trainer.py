@@ -97,6 +97,19 @@ class SkorchSearchTrainer:
         self.settings = settings
         self.clock = clock
 
+    def __sizeof__(self) -> int:
+        # the data it carries: joblib's dask backend then scatters a trainer
+        # once per Parallel call instead of shipping it with every task
+        tensors = [
+            t
+            for d in (self.train, self.arch)
+            for t in (d.x, d.y, d.lengths)
+            if t is not None
+        ]
+        return object.__sizeof__(self) + sum(
+            t.element_size() * t.nelement() for t in tensors
+        )
+
     def _common(self, epochs: int, seed: int, batch_size: int | None) -> dict:
         s = self.settings
         return dict(
