@@ -80,6 +80,23 @@ def _column(X: np.ndarray, groups: dict, group: str, j: int = 0) -> np.ndarray:
 
 
 # --------------------------------------------------------------------- rules
+def _data(
+    X, y, names, groups, planted, rule, thresholds, label_type="sequence", n_classes=2
+) -> dict:
+    """The fields of a suite data set, as every rule's generator returns them."""
+    return {
+        "X": X,
+        "y": y,
+        "feature_names": names,
+        "feature_groups": groups,
+        "planted_groups": planted,
+        "label_type": label_type,
+        "n_classes": n_classes,
+        "thresholds": thresholds,
+        "rule": rule,
+    }
+
+
 def _close_and_slow(rng, n: int, T: int) -> dict:
     blocks = [
         ("position", ["pos_x", "pos_y"], _distractor(rng, n, T, 2)),
@@ -100,17 +117,16 @@ def _close_and_slow(rng, n: int, T: int) -> dict:
         f"y_t = 1 if distance_t < {d0:.4g} and sqrt(vx_t**2 + vy_t**2) < {v0:.4g} "
         "else 0 (close and slow)"
     )
-    return {
-        "X": X,
-        "y": y,
-        "feature_names": names,
-        "feature_groups": groups,
-        "planted_groups": ("distance", "velocity"),
-        "label_type": "frame",
-        "n_classes": 2,
-        "thresholds": {"distance": d0, "speed": v0},
-        "rule": text,
-    }
+    return _data(
+        X,
+        y,
+        names,
+        groups,
+        ("distance", "velocity"),
+        text,
+        {"distance": d0, "speed": v0},
+        label_type="frame",
+    )
 
 
 def _energy_multiclass(rng, n: int, T: int) -> dict:
@@ -147,17 +163,7 @@ def _energy_multiclass(rng, n: int, T: int) -> dict:
         "energy_g = mean over t = 1..T-1 of sum over the features j of group g "
         "of (x_t[j] - x_{t-1}[j])**2 (movement energy; class k is limb k)"
     )
-    return {
-        "X": X,
-        "y": y,
-        "feature_names": names,
-        "feature_groups": groups,
-        "planted_groups": limbs,
-        "label_type": "sequence",
-        "n_classes": _N_LIMBS,
-        "thresholds": {},
-        "rule": text,
-    }
+    return _data(X, y, names, groups, limbs, text, {}, n_classes=_N_LIMBS)
 
 
 def _count_fold(rng, n: int, T: int) -> dict:
@@ -179,17 +185,7 @@ def _count_fold(rng, n: int, T: int) -> dict:
         f"y = 1 if the number of frames t with signal_t > {c:.4g} is at least {k} "
         "else 0"
     )
-    return {
-        "X": X,
-        "y": y,
-        "feature_names": names,
-        "feature_groups": groups,
-        "planted_groups": ("signal",),
-        "label_type": "sequence",
-        "n_classes": 2,
-        "thresholds": {"signal": c, "count": k},
-        "rule": text,
-    }
+    return _data(X, y, names, groups, ("signal",), text, {"signal": c, "count": k})
 
 
 def _window_mean_threshold(rng, n: int, T: int) -> dict:
@@ -206,17 +202,7 @@ def _window_mean_threshold(rng, n: int, T: int) -> dict:
     text = (
         f"y = 1 if the mean of signal_t over the last {_WINDOW} frames > {t:.4g} else 0"
     )
-    return {
-        "X": X,
-        "y": y,
-        "feature_names": names,
-        "feature_groups": groups,
-        "planted_groups": ("signal",),
-        "label_type": "sequence",
-        "n_classes": 2,
-        "thresholds": {"signal": t},
-        "rule": text,
-    }
+    return _data(X, y, names, groups, ("signal",), text, {"signal": t})
 
 
 def _product(rng, n: int, T: int) -> dict:
@@ -240,17 +226,7 @@ def _product(rng, n: int, T: int) -> dict:
         f"y = 1 if the mean of signal_a_t * signal_b_t over the last {_WINDOW} "
         f"frames > {t:.4g} else 0"
     )
-    return {
-        "X": X,
-        "y": y,
-        "feature_names": names,
-        "feature_groups": groups,
-        "planted_groups": ("signal_a", "signal_b"),
-        "label_type": "sequence",
-        "n_classes": 2,
-        "thresholds": {"product": t},
-        "rule": text,
-    }
+    return _data(X, y, names, groups, ("signal_a", "signal_b"), text, {"product": t})
 
 
 def _switch(rng, n: int, T: int) -> dict:
@@ -270,17 +246,16 @@ def _switch(rng, n: int, T: int) -> dict:
         "y_t = (1 if signal_a_t > 0 else 0) if gate_t > 0 "
         "else (1 if signal_b_t > 0 else 0)"
     )
-    return {
-        "X": X,
-        "y": y,
-        "feature_names": names,
-        "feature_groups": groups,
-        "planted_groups": ("gate", "signal_a", "signal_b"),
-        "label_type": "frame",
-        "n_classes": 2,
-        "thresholds": {"gate": 0.0, "signal_a": 0.0, "signal_b": 0.0},
-        "rule": text,
-    }
+    return _data(
+        X,
+        y,
+        names,
+        groups,
+        ("gate", "signal_a", "signal_b"),
+        text,
+        {"gate": 0.0, "signal_a": 0.0, "signal_b": 0.0},
+        label_type="frame",
+    )
 
 
 _GENERATORS = {
