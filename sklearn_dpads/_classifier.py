@@ -7,7 +7,6 @@ and finalise. A fit that raises leaves the estimator exactly as it was.
 
 from __future__ import annotations
 
-import numbers
 import time
 import warnings
 
@@ -24,7 +23,10 @@ from sklearn_dpads.preprocessing import real_frames, scale_padded
 from sklearn_dpads.search._progress import SearchReporter
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.nets import predict_logits
-from sklearn_dpads.utils._sklearn_compat import _fit_context
+from sklearn_dpads.utils._sklearn_compat import (
+    _fit_context,
+    validate_parameter_constraints,
+)
 from sklearn_dpads.utils._torch import check_device, torch_threads
 from sklearn_dpads.utils.validation import check_X, check_y, is_ragged
 
@@ -376,21 +378,19 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         xs = scale_padded(self.scaler_, x, lengths)
         return SequenceDataset(xs, lengths if x.ndim == 3 else None), lengths, ragged
 
-    def _check_predict_chunk_frames(self) -> int | None:
-        """``predict_chunk_frames``, checked again: it may be set after ``fit``."""
-        c = self.predict_chunk_frames
-        if c is None:
-            return None
-        if isinstance(c, numbers.Integral) and c >= 1:  # as the fit's constraint
-            return int(c)
-        raise ValueError(
-            "The 'predict_chunk_frames' parameter of ProgramSynthesisClassifier "
-            f"must be an int >= 1 or None, got {c!r}."
+    def _check_predict_chunk_frames(self) -> None:
+        """Validate ``predict_chunk_frames`` again: it may be set after ``fit``."""
+        name = "predict_chunk_frames"
+        validate_parameter_constraints(
+            {name: self._parameter_constraints[name]},
+            {name: self.predict_chunk_frames},
+            caller_name=type(self).__name__,
         )
 
     def _logits(self, ds: SequenceDataset) -> np.ndarray:
         """The program's logits on prepared data, ``predict_chunk_frames`` at a time."""
-        chunk = self._check_predict_chunk_frames()
+        chunk = self.predict_chunk_frames  # validated in _prepare
+        chunk = None if chunk is None else int(chunk)
         with torch_threads(self.n_threads):
             return predict_logits(self.module_, ds, chunk_frames=chunk).numpy()
 
