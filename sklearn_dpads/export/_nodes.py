@@ -205,9 +205,7 @@ class NodeGenerator:
                 "return [",
                 "    [",
             ]
-            for row, bias in zip(leaf.weight, leaf.bias):
-                terms = _linear_terms(row, range(leaf.width), bias)
-                lines.extend("        " + t for t in _wrap_terms(terms, 12, 88))
+            lines += _readout_terms(leaf, 8)
             return lines + ["    ]", f"    for x in {states}", "]"]
         if kind == "window":
             left = self.module.leaf(node.path).left
@@ -260,10 +258,7 @@ class NodeGenerator:
                 f"x = {state}",
                 "return [",
             ]
-            for row, bias in zip(leaf.weight, leaf.bias):
-                terms = _linear_terms(row, range(leaf.width), bias)
-                lines.extend("    " + t for t in _wrap_terms(terms, 8, 88))
-            return lines + ["]"]
+            return lines + _readout_terms(leaf, 4) + ["]"]
         if kind == "window":
             left = self.module.leaf(node.path).left
             push = self._helper("_dp_window_push")
@@ -364,4 +359,17 @@ def _wrap_terms(parts: list[str], indent: int, width: int) -> list[str]:
             cur = f"{cur} {part}" if cur else part
     lines.append("    " + cur)
     lines.append("),")
+    return lines
+
+
+def _readout_terms(leaf, indent: int) -> list[str]:
+    """The list items of a fold's affine readout of its state ``x``, one per output.
+
+    ``indent`` is the items' column in the generated body (the function's own
+    indentation comes on top).
+    """
+    lines = []
+    for row, bias in zip(leaf.weight, leaf.bias):
+        terms = _linear_terms(row, range(leaf.width), bias)
+        lines.extend(" " * indent + t for t in _wrap_terms(terms, indent + 4, 88))
     return lines
