@@ -30,12 +30,11 @@ them recursively.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
-from sklearn_dpads.graph.edges import Edge
 from sklearn_dpads.semantics.modules import (
     AddModule,
     AffineModule,
@@ -43,7 +42,10 @@ from sklearn_dpads.semantics.modules import (
     IteModule,
     MultiplyModule,
 )
-from sklearn_dpads.semantics.ops import per_input
+from sklearn_dpads.semantics.ops import Evaluation
+
+if TYPE_CHECKING:  # annotations only: the edges need not be imported to plan them
+    from sklearn_dpads.graph.edges import Edge
 
 __all__ = ["AtomPlan", "build_atom_plan"]
 
@@ -68,6 +70,11 @@ class AtomPlan:
         self.levels = levels
         self.leaves = leaves
         self.root_edge = root_edge
+        # the valid candidates of every covered edge that the mixing
+        # matrices were built for (see is_current)
+        self._valid = [
+            (e, list(e.valid_indices())) for lv in levels for e in lv["edges"]
+        ]
         rows, cols, start = [], [], 0
         for m in leaves:
             if isinstance(m, ConstantModule):  # a bias-only row block
@@ -150,7 +157,17 @@ class AtomPlan:
         """
         return self.levels[-1]["edge_pos"].get(id(edge))
 
-    def __call__(self, x: torch.Tensor, ctx: dict) -> torch.Tensor:
+    def is_current(self) -> bool:
+        """Whether every covered edge still has the valid candidates it was planned with.
+
+        Returns
+        -------
+        bool
+            False when some covered edge's valid candidates have changed.
+        """
+        return all(e.valid_indices() == idx for e, idx in self._valid)
+
+    def __call__(self, x: torch.Tensor, ctx: Evaluation) -> torch.Tensor:
         """The mixtures of every edge into the root set on ``x`` of shape ``(N, d)``.
 
         Computed once per input and forward pass (cached in ``ctx``).
@@ -167,15 +184,10 @@ class AtomPlan:
         torch.Tensor
             ``(E, N, k)``, one row per edge (see :meth:`row`).
         """
-        return per_input(
-            ctx, ("atom_plan_out", id(self)), x, lambda: self._evaluate(x, ctx)
-        )
+        return ctx.memo(("atom_plan_out", self), x, lambda: self._evaluate(x, ctx))
 
-    def _evaluate(self, x: torch.Tensor, ctx: dict) -> torch.Tensor:
-        key = ("atom_plan_weights", id(self))
-        w = ctx.get(key)
-        if w is None:
-            w = ctx[key] = self._weights(x.device)
+    def _evaluate(self, x: torch.Tensor, ctx: Evaluation) -> torch.Tensor:
+        w = ctx.once(("atom_plan_weights", self), lambda: self._weights(x.device))
         n = x.shape[0]
         bank = None
         if self.leaves:
@@ -213,13 +225,18 @@ def _arg_row(arg, child_pos: dict, fillers: list, n_prev: int) -> int:
     Fillers get rows after the ``n_prev`` edge mixtures of the deeper level,
     in order of first use (``fillers`` grows).
     """
-    if isinstance(arg, Edge):
+    if _is_edge(arg):
         return child_pos[id(arg)]
     for j, f in enumerate(fillers):
         if f is arg:
             return n_prev + j
     fillers.append(arg)
     return n_prev + len(fillers) - 1
+
+
+def _is_edge(arg) -> bool:
+    """Whether a combinator's argument is a graph edge, not a neural filler."""
+    return hasattr(arg, "valid_indices")
 
 
 def _beta(kind: str, level: dict, device, dtype):
@@ -275,7 +292,7 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                 # arguments are edges, or neural fillers at the frontier (of
                 # the plan's hole type, so that their outputs stack)
                 for s, a in enumerate(c.args):
-                    if isinstance(a, Edge):
+                    if _is_edge(a):
                         stack.append(a)
                     elif c.child_types[s] != root.hole:
                         return None
@@ -286,7 +303,7 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
     for depth in sorted(by_depth, reverse=True):
         sets = by_depth[depth]
         rows: dict[tuple[int, int], int] = {}
-        n_leaves, combos = 0, {"add": [], "multiply": [], "ite": []}
+        n_leaves = 0
         for cs in sets:
             for i, alive in enumerate(cs.alive):
                 c = cs.cands[i]
@@ -332,7 +349,6 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                 for s in range(arity)
             ]
             combinators.append((kind, args))
-            combos[kind] = members
         edges = edges_into[depth]
         mix_rows, mix_cols, mix_src, start = [], [], [], 0
         for r, e in enumerate(edges):

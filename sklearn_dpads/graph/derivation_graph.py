@@ -17,6 +17,10 @@ Structure (dPads, Cui & Zhu 2021):
 * **top-N preservation** keeps the ``N`` best candidates of every edge;
 * a graph whose every reachable edge has one candidate and no neural filler is
   a discrete program (:meth:`DerivationGraph.to_program`).
+
+The graph also holds the level-batched plans of its atom subtrees
+(:mod:`~sklearn_dpads.graph.atom_plan`), one per candidate set, and hands
+them to its edges' forward passes (:meth:`DerivationGraph.atom_plan`).
 """
 
 from __future__ import annotations
@@ -31,12 +35,17 @@ from sklearn_dpads.grammar.canonical import canonical_cost
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.graph._serialization import register_distributed_serialization
+from sklearn_dpads.graph.atom_plan import AtomPlan, build_atom_plan
 from sklearn_dpads.graph.edges import CandidateSet, Edge
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics.compile import ProgramModule, RootModel
 from sklearn_dpads.semantics.neural import neural_filler
+from sklearn_dpads.semantics.ops import Evaluation
 
 __all__ = ["DerivationGraph"]
+
+
+_UNPLANNED = object()  # a candidate set whose plan is still to be built
 
 
 class _Node:
@@ -90,12 +99,20 @@ class DerivationGraph(RootModel):
         self.min_units = min_units
         self.sets = nn.ModuleList()
         self.frontier = 0
+        # candidate set -> its atom plan (None: not plannable); see atom_plan
+        self._plans: dict[CandidateSet, AtomPlan | None] = {}
         self._root_node = _Node(1)
         self.root_edge = Edge(self._cset(self._root_node, hole))
         self.refresh()
 
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_plans", None)  # an evaluation cache: rebuilt, never shipped
+        return state
+
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
+        self._plans = {}
         register_distributed_serialization()
 
     # construction -----------------------------------------------------------
@@ -162,12 +179,16 @@ class DerivationGraph(RootModel):
 
     # reachability -------------------------------------------------------------
     def refresh(self) -> None:
-        """Recompute which candidates are reachable through valid edges."""
+        """Recompute which candidates are reachable through valid edges.
+
+        Also drops every atom plan (:meth:`atom_plan`): they are rebuilt for
+        the new structure on first use.
+        """
         for cs in self.sets:
             cs.alive = [False] * len(cs.cands)
             cs.incoming = []
-        # a new structure: cached evaluation plans of older ones are stale
-        self._generation = getattr(self, "_generation", 0) + 1
+        # a new structure: the atom plans of the old one are stale
+        self._plans = {}
         stack = [self.root_edge]
         seen, reached = set(), set()
         while stack:
@@ -176,7 +197,6 @@ class DerivationGraph(RootModel):
             if id(e) not in reached:
                 reached.add(id(e))
                 cs.incoming.append(e)
-                e._generation = self._generation
             for i in e.valid_indices():
                 if (id(cs), i) in seen:
                     continue
@@ -276,7 +296,9 @@ class DerivationGraph(RootModel):
         return params
 
     # forward ------------------------------------------------------------------
-    def root(self, x, mask, ctx):
+    def root(
+        self, x: torch.Tensor, mask: torch.Tensor | None, ctx: Evaluation | None
+    ) -> torch.Tensor:
         """Evaluate the root edge: the mixture over all programs in the graph.
 
         Parameters
@@ -287,8 +309,8 @@ class DerivationGraph(RootModel):
         mask : torch.Tensor or None
             Boolean ``(B, T)`` mask of the real frames of a sequence input; None
             for an atom input.
-        ctx : dict or None
-            Per-forward cache of the graph.
+        ctx : Evaluation or None
+            State of the forward pass; None: nothing is memoised or carried.
 
         Returns
         -------
@@ -297,8 +319,56 @@ class DerivationGraph(RootModel):
         """
         return self.root_edge(x, mask, ctx)
 
-    def _new_ctx(self):
-        return {}
+    def _new_ctx(self) -> Evaluation:
+        """The evaluation state of a new forward pass, with the graph's atom plans."""
+        self._drop_stale_plans()
+        return Evaluation(plans=self._plan)
+
+    def atom_plan(self, edge: Edge) -> AtomPlan | None:
+        """The level-batched plan of the atom subtree below ``edge``.
+
+        The graph holds one plan per candidate set (covering every edge into
+        it), built on first use. It drops them all in :meth:`refresh` (the
+        structure changed), and a plan whose edges' valid candidates changed
+        since it was built (:meth:`Edge.set_valid
+        <sklearn_dpads.graph.Edge.set_valid>` without a refresh) is rebuilt
+        here and at the start of every forward pass, so that no forward pass
+        uses a stale plan. Plans are never copied, pickled or shipped.
+
+        Parameters
+        ----------
+        edge : Edge
+            A reachable edge of this graph.
+
+        Returns
+        -------
+        AtomPlan or None
+            The plan, which covers ``edge``; None when ``edge``'s input or
+            output is a sequence or its subtree holds a production that the
+            plan does not batch (it is then evaluated recursively).
+        """
+        self._drop_stale_plans()
+        return self._plan(edge)
+
+    def _plan(self, edge: Edge) -> AtomPlan | None:
+        """:meth:`atom_plan` without the staleness check (done once per pass)."""
+        target = edge.target
+        plan = self._plans.get(target, _UNPLANNED)
+        if plan is _UNPLANNED or (plan is not None and plan.row(edge) is None):
+            # (an edge a plan does not cover has not been refreshed into its
+            # target's incoming edges: plan again, with it)
+            plan = self._plans[target] = build_atom_plan(edge)
+        return plan
+
+    def _drop_stale_plans(self) -> None:
+        """Forget the plans made stale by an :meth:`Edge.set_valid` since they were built.
+
+        (A None, not plannable, only depends on what :meth:`refresh` changes.)
+        """
+        if any(p is not None and not p.is_current() for p in self._plans.values()):
+            self._plans = {
+                cs: p for cs, p in self._plans.items() if p is None or p.is_current()
+            }
 
     # pruning and selection ------------------------------------------------------
     def prune(self, top_n: int) -> None:
@@ -319,19 +389,6 @@ class DerivationGraph(RootModel):
                 e.set_valid(keep)
         self.refresh()
 
-    def first_compound_edge(self) -> int | None:
-        """Return the breadth-first position of the first edge with >= 2 candidates.
-
-        Returns
-        -------
-        int or None
-            The edge index, or None when every reachable edge has one candidate.
-        """
-        for j, e in enumerate(self.edges_bfs()):
-            if len(e.valid_indices()) > 1:
-                return j
-        return None
-
     def is_discrete(self) -> bool:
         """Whether the graph is a single program with no neural fillers.
 
@@ -341,36 +398,24 @@ class DerivationGraph(RootModel):
             True when every reachable edge has one candidate and no slot holds a
             neural filler.
         """
-        return self.first_compound_edge() is None and not self.has_fillers()
-
-    def candidate_name(self, edge: Edge, i: int) -> str:
-        """Return the production name of candidate ``i`` of ``edge``.
-
-        Parameters
-        ----------
-        edge : Edge
-            A reachable edge.
-        i : int
-            Candidate index.
-
-        Returns
-        -------
-        str
-            The production's name.
-        """
-        return edge.target.cands[i].production.name
+        return self.open_edge() is None and not self.has_fillers()
 
     # ----------------------------------------------- partition-space protocol
     # (what :func:`sklearn_dpads.search.selection.select_program` needs)
     def open_edge(self) -> int | None:
         """Breadth-first position of the first edge still to be decided.
 
+        That is the first reachable edge with two or more valid candidates.
+
         Returns
         -------
         int or None
             The edge index, or None when every edge has a single candidate.
         """
-        return self.first_compound_edge()
+        for j, e in enumerate(self.edges_bfs()):
+            if len(e.valid_indices()) > 1:
+                return j
+        return None
 
     def options(self, j: int) -> list[int]:
         """Candidate indices still allowed on edge ``j``.
@@ -415,7 +460,7 @@ class DerivationGraph(RootModel):
         str
             The production's name.
         """
-        return self.candidate_name(self.edges_bfs()[j], i)
+        return self.edges_bfs()[j].target.cands[i].production.name
 
     def fix(self, j: int, i: int) -> None:
         """Keep only candidate ``i`` on edge ``j`` (in place).
@@ -441,7 +486,8 @@ class DerivationGraph(RootModel):
         DerivationGraph
             The new partition; this graph is unchanged.
         """
-        # evaluation caches are not copied (CandidateSet.__getstate__)
+        # evaluation caches are not copied (the graph's and the candidate
+        # sets' __getstate__)
         child = copy.deepcopy(self)
         child.fix(j, i)
         return child
@@ -499,7 +545,7 @@ class DerivationGraph(RootModel):
         float
             Sum of the production costs of the cheapest program.
         """
-        if self.is_discrete() and not self.has_fillers():
+        if self.is_discrete():
             return canonical_cost(self.to_program()[0], self.dsl)
         memo: dict = {}
 

@@ -4,6 +4,11 @@ A :class:`CandidateSet` holds the candidate production modules for one hole
 type at one node of :class:`~sklearn_dpads.graph.derivation_graph.DerivationGraph`;
 an :class:`Edge` mixes a candidate set's outputs with softmax weights over its
 architecture logits ``alpha``.
+
+Neither builds the level-batched plans of atom subtrees
+(:mod:`sklearn_dpads.graph.atom_plan`): the graph, which knows when its
+structure changes, holds them and hands them to the edges' forward passes
+through :attr:`Evaluation.plans <sklearn_dpads.semantics.ops.Evaluation.plans>`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from torch import nn
 
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.semantics.modules import build_production_module
-from sklearn_dpads.semantics.ops import per_input
+from sklearn_dpads.semantics.ops import Evaluation, per_input
 
 __all__ = ["CandidateSet", "Edge"]
 
@@ -45,8 +50,8 @@ class CandidateSet(nn.Module):
         # reachable edges into this set, kept by the graph's ``refresh``
         self.incoming: list[Edge] = []
 
-    # the evaluation caches: rebuilt on demand, never copied or shipped
-    _CACHES = ("_plan", "_plan_cache")
+    # the evaluation cache (of _live): rebuilt on demand, never copied or shipped
+    _CACHES = ("_live_cache",)
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()
@@ -60,11 +65,14 @@ class CandidateSet(nn.Module):
         self.alive = list(self.alive)
         self.incoming = list(self.incoming)
 
-    def evaluate(self, x, mask, ctx) -> dict[int, torch.Tensor]:
+    def evaluate(
+        self, x: torch.Tensor, mask: torch.Tensor | None, ctx: Evaluation | None
+    ) -> dict[int, torch.Tensor]:
         """Return the outputs of all live candidates on ``x``.
 
-        They are computed once per input and forward pass: the result is
-        cached in ``ctx``.
+        With an evaluation ``ctx`` they are computed once per input and
+        forward pass (:meth:`Evaluation.memo
+        <sklearn_dpads.semantics.ops.Evaluation.memo>`).
 
         Parameters
         ----------
@@ -74,8 +82,8 @@ class CandidateSet(nn.Module):
         mask : torch.Tensor or None
             Boolean ``(B, T)`` mask of the real frames of a sequence input; None
             for an atom input.
-        ctx : dict or None
-            Per-forward cache; None disables caching.
+        ctx : Evaluation or None
+            State of the forward pass; None: nothing is memoised or carried.
 
         Returns
         -------
@@ -86,7 +94,7 @@ class CandidateSet(nn.Module):
         # (atom subtrees are batched by graph/atom_plan.py; this is the rest)
         return per_input(
             ctx,
-            ("outputs", id(self)),
+            ("outputs", self),
             x,
             lambda: {i: c.forward(x, mask, ctx) for i, c in self._live()},
         )
@@ -94,14 +102,16 @@ class CandidateSet(nn.Module):
     def _live(self) -> list[tuple[int, nn.Module]]:
         """``(index, module)`` of the live candidates, cached until they change."""
         alive = tuple(self.alive)
-        cached = getattr(self, "_plan", None)
+        cached = getattr(self, "_live_cache", None)
         if cached is None or cached[0] != alive:
             mods = list(self.cands)
             live = [(i, mods[i]) for i, a in enumerate(alive) if a]
-            self._plan = cached = (alive, live)
+            self._live_cache = cached = (alive, live)
         return cached[1]
 
-    def mixtures(self, x, mask, ctx) -> dict[int, torch.Tensor]:
+    def mixtures(
+        self, x: torch.Tensor, mask: torch.Tensor | None, ctx: Evaluation
+    ) -> dict[int, torch.Tensor]:
         """The mixtures of every incoming edge on ``x``, computed together.
 
         The live candidates' outputs are stacked once and every edge with
@@ -116,19 +126,17 @@ class CandidateSet(nn.Module):
         mask : torch.Tensor or None
             Boolean ``(B, T)`` mask of the real frames of a sequence input; None
             for an atom input.
-        ctx : dict
-            Per-forward cache.
+        ctx : Evaluation
+            State of the forward pass (the mixtures are memoised in it).
 
         Returns
         -------
         dict of int to torch.Tensor
             Mixed output by ``id`` of the edge.
         """
-        return per_input(
-            ctx, ("mixtures", id(self)), x, lambda: self._mix(x, mask, ctx)
-        )
+        return ctx.memo(("mixtures", self), x, lambda: self._mix(x, mask, ctx))
 
-    def _mix(self, x, mask, ctx) -> dict[int, torch.Tensor]:
+    def _mix(self, x, mask, ctx: Evaluation) -> dict[int, torch.Tensor]:
         outs = self.evaluate(x, mask, ctx)
         res: dict[int, torch.Tensor] = {}
         multi = []
@@ -147,11 +155,17 @@ class CandidateSet(nn.Module):
             res.update((id(e), m) for e, m in zip(multi, mixed.unbind(0)))
         return res
 
-    def _mixing_weights(self, edges: list, alive: list[int], ctx) -> torch.Tensor:
-        """Softmax weights of ``edges`` over the live candidates (0 where not valid)."""
-        wkey = ("mixing", id(self))
-        entry = ctx.get(wkey)
-        if entry is None or entry[0] != (tuple(map(id, edges)), tuple(alive)):
+    def _mixing_weights(
+        self, edges: list, alive: list[int], ctx: Evaluation
+    ) -> torch.Tensor:
+        """Softmax weights of ``edges`` over the live candidates (0 where not valid).
+
+        They depend on the parameters only (the edges with several valid
+        candidates and the live candidates do not change during a pass), so
+        they are computed once per forward pass.
+        """
+
+        def compute() -> torch.Tensor:
             logits = torch.stack([e.alpha for e in edges])[:, alive]
             pos = {i: k for k, i in enumerate(alive)}
             valid = torch.zeros(len(edges), len(alive), dtype=torch.bool)
@@ -159,9 +173,9 @@ class CandidateSet(nn.Module):
                 valid[r, [pos[i] for i in e.valid_indices()]] = True
             valid = valid.to(logits.device)
             logits = logits.masked_fill(~valid, float("-inf"))
-            entry = ((tuple(map(id, edges)), tuple(alive)), torch.softmax(logits, 1))
-            ctx[wkey] = entry
-        return entry[1]
+            return torch.softmax(logits, 1)
+
+        return ctx.once(("mixing", self), compute)
 
 
 class Edge(nn.Module):
@@ -203,6 +217,17 @@ class Edge(nn.Module):
     def set_valid(self, indices) -> None:
         """Restrict the edge to the candidates ``indices``.
 
+        Every route of :meth:`forward` reads the new candidates from the next
+        forward pass on: the owning graph checks its atom plans against the
+        valid candidates of every edge they cover when a pass starts
+        (:meth:`DerivationGraph.atom_plan
+        <sklearn_dpads.graph.DerivationGraph.atom_plan>`). Which candidates
+        are reachable is only recomputed by :meth:`DerivationGraph.refresh
+        <sklearn_dpads.graph.DerivationGraph.refresh>`: call it after
+        narrowing edges (as ``prune`` and ``fix`` do). Widening an edge to a
+        candidate that was unreachable at the last refresh is not supported
+        (the refresh dropped its subtree).
+
         Parameters
         ----------
         indices : iterable of int
@@ -218,29 +243,6 @@ class Edge(nn.Module):
         self.valid.copy_(v)
         self._idx = idx
 
-    def _atom_plan(self):
-        """The level-batched plan of the atom subtree below this edge (or None).
-
-        One plan serves every edge into the same candidate set; it is cached
-        on the set until the graph's structure changes (``refresh`` stamps the
-        reachable edges with a new generation) or the graph is copied.
-        """
-        generation = getattr(self, "_generation", None)
-        target = self._target
-        stamp = (generation, id(target))
-        cached = target.__dict__.get("_plan_cache")
-        if (
-            cached is None
-            or cached[0] != stamp
-            or generation is None
-            or (cached[1] is not None and cached[1].row(self) is None)
-        ):
-            from sklearn_dpads.graph.atom_plan import build_atom_plan
-
-            cached = (stamp, build_atom_plan(self))
-            target.__dict__["_plan_cache"] = cached
-        return cached[1]
-
     def probabilities(self) -> dict[int, float]:
         """Return the softmax of the architecture logits over the valid candidates.
 
@@ -253,8 +255,20 @@ class Edge(nn.Module):
         p = torch.softmax(self.alpha.detach()[idx], dim=0)
         return {i: float(v) for i, v in zip(idx, p)}
 
-    def forward(self, x, mask, ctx=None):
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        ctx: Evaluation | None = None,
+    ) -> torch.Tensor:
         """Return the probability-weighted mixture of the valid candidates' outputs.
+
+        Three routes give the same result up to floating-point rounding: the
+        level-batched atom plan that the graph hands over in ``ctx.plans``
+        (for an atom input), the mixtures of every edge into the same
+        candidate set computed together (:meth:`CandidateSet.mixtures`), or
+        this edge's own mixture (without an evaluation, or for an edge that
+        is not among its target's ``incoming`` edges).
 
         Parameters
         ----------
@@ -264,8 +278,8 @@ class Edge(nn.Module):
         mask : torch.Tensor or None
             Boolean ``(B, T)`` mask of the real frames of a sequence input; None
             for an atom input.
-        ctx : dict or None, default=None
-            Per-forward cache of the graph.
+        ctx : Evaluation or None, default=None
+            State of the forward pass; None: nothing is memoised or carried.
 
         Returns
         -------
@@ -273,8 +287,9 @@ class Edge(nn.Module):
             The mixed output (the output itself when one candidate is valid).
         """
         if ctx is not None:
-            if x.dim() == 2:  # an atom subtree: evaluate it level by level
-                plan = self._atom_plan()
+            if x.dim() == 2 and ctx.plans is not None:
+                # an atom subtree: evaluate it level by level
+                plan = ctx.plans(self)
                 if plan is not None:
                     return plan(x, ctx)[plan.row(self)]
             mixed = self._target.mixtures(x, mask, ctx).get(id(self))

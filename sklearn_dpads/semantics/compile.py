@@ -13,7 +13,7 @@ from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.program import Program, TypedNode, typecheck
 from sklearn_dpads.semantics.modules import ProductionModule, build_production_module
 from sklearn_dpads.semantics.ops import (
-    CARRY,
+    Evaluation,
     last_step,
     lengths_to_mask,
     zero_padding,
@@ -89,7 +89,9 @@ class RootModel(nn.Module):
         super().__init__()
         self.hole = hole
 
-    def root(self, x, mask, ctx):  # pragma: no cover - abstract
+    def root(  # pragma: no cover - abstract
+        self, x: torch.Tensor, mask: torch.Tensor | None, ctx: Evaluation | None
+    ) -> torch.Tensor:
         """Evaluate the root function; subclasses implement it.
 
         Parameters
@@ -99,8 +101,8 @@ class RootModel(nn.Module):
             input.
         mask : torch.Tensor or None
             Boolean ``(B, T)`` mask of the real frames; None for an atom input.
-        ctx : dict or None
-            Per-forward cache (used by the derivation graph).
+        ctx : Evaluation or None
+            State of the forward pass; None: nothing is memoised or carried.
 
         Returns
         -------
@@ -140,8 +142,9 @@ class RootModel(nn.Module):
             return y
         return last_step(y, lengths)
 
-    def _new_ctx(self):
-        return None
+    def _new_ctx(self) -> Evaluation:
+        """The evaluation state of a new forward pass (one per :meth:`forward`)."""
+        return Evaluation()
 
 
 class ProgramModule(RootModel):
@@ -170,7 +173,9 @@ class ProgramModule(RootModel):
         typed = typecheck(program, dsl, hole)
         self.tree = _build(typed, dsl.n_features)
 
-    def root(self, x, mask, ctx):
+    def root(
+        self, x: torch.Tensor, mask: torch.Tensor | None, ctx: Evaluation | None
+    ) -> torch.Tensor:
         """Evaluate the program's tree of modules.
 
         Parameters
@@ -180,8 +185,8 @@ class ProgramModule(RootModel):
             input.
         mask : torch.Tensor or None
             Boolean ``(B, T)`` mask of the real frames; None for an atom input.
-        ctx : dict or None
-            Per-forward cache (used by the derivation graph).
+        ctx : Evaluation or None
+            State of the forward pass; None: nothing is memoised or carried.
 
         Returns
         -------
@@ -252,13 +257,13 @@ class ProgramModule(RootModel):
         if lengths is None:
             lengths = torch.full((B,), T, dtype=torch.long, device=device)
         last = (lengths - 1).clamp_min(0)
-        carry: dict = {}
+        carry: dict = {}  # module -> state, from each chunk to the next
         out = None
         for start in range(0, T, chunk_frames):
             xc = x[:, start : start + chunk_frames].to(device=device, dtype=dtype)
             n = xc.shape[1]
             mask = lengths_to_mask((lengths - start).clamp(0, n), n)
-            y = self.root(zero_padding(xc, mask), mask, {CARRY: carry})
+            y = self.root(zero_padding(xc, mask), mask, Evaluation(carry=carry))
             if self.hole.output.is_seq:
                 if out is None:
                     out = y.new_zeros(B, T, y.shape[-1])

@@ -1,16 +1,20 @@
 """Neural hole fillers: small networks in the slots below the graph's frontier.
 
 A filler is called like a production module, as ``filler(x, mask, ctx)``
-(see :mod:`sklearn_dpads.semantics.modules`): an LSTM for holes with a
-sequence input, an MLP for atom holes, of a width that halves with depth.
+with ``ctx`` the :class:`~sklearn_dpads.semantics.ops.Evaluation` of the
+forward pass, which a filler does not use (see
+:mod:`sklearn_dpads.semantics.modules`): an LSTM for holes with a sequence
+input, an MLP for atom holes, of a width that halves with depth.
 """
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.semantics.modules import forward_doc
+from sklearn_dpads.semantics.ops import Evaluation
 
 __all__ = ["NeuralSeq", "NeuralAtom", "neural_filler", "hidden_width"]
 
@@ -36,7 +40,12 @@ class NeuralSeq(nn.Module):
         "Run the LSTM over ``x`` and read every step out.",
         "``(B, T, k)``: the read-out after every prefix.",
     )
-    def forward(self, x, mask, ctx=None):
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        ctx: Evaluation | None = None,
+    ) -> torch.Tensor:
         h, _ = self.lstm(x)
         return self.out(h)
 
@@ -62,7 +71,12 @@ class NeuralAtom(nn.Module):
         )
 
     @forward_doc("Apply the network to ``x``.", "``(N, k)``.")
-    def forward(self, x, mask, ctx=None):
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        ctx: Evaluation | None = None,
+    ) -> torch.Tensor:
         return self.net(x)
 
 

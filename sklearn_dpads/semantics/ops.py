@@ -7,20 +7,28 @@ after the real ones. Functions of a sequence return per-step outputs of shape
 of the function on ``x[:t+1]``) for atom-valued ones, so every operation is
 causal and padding never reaches a real frame's output.
 
+Every ``forward(x, mask, ctx)`` of a production module, a derivation-graph
+edge or a neural filler receives as ``ctx`` the :class:`Evaluation` of the
+forward pass (or None): its memos, and in a chunked evaluation the state
+carried from one chunk to the next.
+
 Chunked evaluation: a long sequence can be evaluated as consecutive chunks of
 frames. The temporal operations then take a ``history`` (what they need of
 the frames before the chunk: the last frames, the running state) and return
-the history for the next chunk; the per-forward cache ``ctx`` carries these
-between chunks under :data:`CARRY` (see :func:`carried`).
+the history for the next chunk; :attr:`Evaluation.carry` hands these from one
+chunk to the next (see :func:`carried`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import torch
 from torch.nn import functional as F
 
 __all__ = [
-    "CARRY",
+    "Evaluation",
     "carried",
     "per_input",
     "frames",
@@ -72,25 +80,150 @@ def zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.where(mask.unsqueeze(-1), x, x.new_zeros(()))
 
 
-#: Key of the per-forward cache entry holding the state carried between chunks.
-CARRY = "carry"
+_MISSING = object()
 
 
-def carried(ctx: dict | None) -> dict | None:
+class Evaluation:
+    """The state of one forward pass: the ``ctx`` of every ``forward(x, mask, ctx)``.
+
+    A root (:class:`~sklearn_dpads.semantics.RootModel`) makes one for every
+    forward pass (for every chunk, in a chunked evaluation) and hands it down
+    to every production module, derivation-graph edge and neural filler.
+    ``ctx=None`` instead means: nothing is memoised and nothing is carried.
+    It holds three things, each with its own lifetime:
+
+    * **memos**, values computed once per forward pass and then shared, with
+      :meth:`memo` (for values that depend on an input tensor) and
+      :meth:`once` (for values that depend on the parameters only). They die
+      with this object: none reaches the next pass or the next chunk. The
+      keys in use, each owned by the code that writes it:
+
+      ===============================  ====  =========================
+      key                              kind  owner
+      ===============================  ====  =========================
+      ``("frames",)``                  memo  :func:`frames`
+      ``("frame_differences",)``       memo  :func:`frame_differences`
+      ``("outputs", candidate_set)``   memo  ``CandidateSet.evaluate``
+      ``("mixtures", candidate_set)``  memo  ``CandidateSet.mixtures``
+      ``("mixing", candidate_set)``    once  ``CandidateSet.mixtures``
+      ``("atom_plan_out", plan)``      memo  ``AtomPlan.__call__``
+      ``("atom_plan_weights", plan)``  once  ``AtomPlan.__call__``
+      ===============================  ====  =========================
+
+    * :attr:`carry`, the state that a chunked evaluation
+      (:meth:`ProgramModule.forward_chunked
+      <sklearn_dpads.semantics.ProgramModule.forward_chunked>`) carries from
+      one chunk to the next: one dict, handed to the evaluation of every
+      chunk, from each stateful module (fold, window, filter, frame
+      difference) to what the next chunk needs of this one.
+    * :attr:`plans`, how a derivation graph's edges find the level-batched
+      plan of the atom subtree below them
+      (:meth:`DerivationGraph.atom_plan
+      <sklearn_dpads.graph.DerivationGraph.atom_plan>`).
+
+    Parameters
+    ----------
+    carry : dict or None, default=None
+        The chunk state: empty for the first chunk of a chunked evaluation,
+        then as the previous chunk's modules left it; None outside a chunked
+        evaluation.
+    plans : callable or None, default=None
+        ``plans(edge)`` returns the atom plan covering a derivation-graph
+        edge, or None where its subtree is evaluated recursively; None
+        outside a derivation graph's forward pass.
+
+    Attributes
+    ----------
+    carry : dict or None
+        Module to the state it carries to the next chunk, updated in place
+        by the modules; None outside a chunked evaluation.
+    plans : callable or None
+        As the parameter.
+    """
+
+    __slots__ = ("carry", "plans", "_memo", "_once")
+
+    def __init__(
+        self,
+        *,
+        carry: dict | None = None,
+        plans: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.carry = carry
+        self.plans = plans
+        self._memo: dict = {}
+        self._once: dict = {}
+
+    def memo(self, key: tuple, x: torch.Tensor, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed once per input ``x`` in this forward pass.
+
+        The value is kept under ``(*key, id(x))`` together with ``x``: ``x``
+        stays alive as long as this evaluation, so its id cannot be taken by
+        another tensor during the pass.
+
+        Parameters
+        ----------
+        key : tuple
+            What is computed (and for whom), without the input: see the
+            table of keys in the class docstring.
+        x : torch.Tensor
+            The input the value depends on.
+        compute : callable
+            Computes the value, without arguments.
+
+        Returns
+        -------
+        object
+            The value: computed on the first call for ``(key, x)``, the same
+            object on every later one.
+        """
+        full = (*key, id(x))
+        hit = self._memo.get(full)
+        if hit is None:
+            hit = self._memo[full] = (x, compute())
+        return hit[1]
+
+    def once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed once in this forward pass, whatever the input.
+
+        For values that depend on the parameters only (an atom plan's
+        weight matrices, a candidate set's mixing weights), shared by every
+        input of the pass (every frame of a ``fold``).
+
+        Parameters
+        ----------
+        key : hashable
+            What is computed (and for whom): see the table of keys in the
+            class docstring.
+        compute : callable
+            Computes the value, without arguments.
+
+        Returns
+        -------
+        object
+            The value: computed on the first call for ``key``, the same object
+            on every later one.
+        """
+        value = self._once.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._once[key] = compute()
+        return value
+
+
+def carried(ctx: Evaluation | None) -> dict | None:
     """The state carried over from the previous chunk of a chunked evaluation.
 
     A chunked evaluation (:meth:`ProgramModule.forward_chunked
     <sklearn_dpads.semantics.ProgramModule.forward_chunked>`) runs the
-    program on one chunk of frames at a time with a per-forward cache that
-    holds, under :data:`CARRY`, a dict from each stateful production module to
-    what the next chunk needs of this one (a fold's accumulator, the last
-    frames of a window, a filter or a frame difference). The dict is empty
-    for the first chunk.
+    program on one chunk of frames at a time; :attr:`Evaluation.carry` maps
+    each stateful production module to what the next chunk needs of this one
+    (a fold's accumulator, the last frames of a window, a filter or a frame
+    difference). The dict is empty for the first chunk.
 
     Parameters
     ----------
-    ctx : dict or None
-        Per-forward cache, or None.
+    ctx : Evaluation or None
+        State of the forward pass; None: nothing is memoised or carried.
 
     Returns
     -------
@@ -98,22 +231,21 @@ def carried(ctx: dict | None) -> dict | None:
         The carried state, updated in place by the modules; None outside a
         chunked evaluation.
     """
-    if ctx is None:
-        return None
-    return ctx.get(CARRY)
+    return None if ctx is None else ctx.carry
 
 
-def per_input(ctx: dict | None, key: tuple, x: torch.Tensor, compute):
+def per_input(
+    ctx: Evaluation | None, key: tuple, x: torch.Tensor, compute: Callable[[], Any]
+) -> Any:
     """``compute()``, computed once per input ``x`` and forward pass.
 
-    The value is cached in the per-forward cache ``ctx`` under ``(*key,
-    id(x))``; ``x`` is kept alive with it, so that its id cannot be reused by
-    another tensor during the pass. Without a cache it is computed every time.
+    :meth:`Evaluation.memo` of ``ctx``; without an evaluation it is computed
+    every time.
 
     Parameters
     ----------
-    ctx : dict or None
-        Per-forward cache, or None.
+    ctx : Evaluation or None
+        State of the forward pass; None: nothing is memoised or carried.
     key : tuple
         What is computed (and for whom), without the input.
     x : torch.Tensor
@@ -128,26 +260,22 @@ def per_input(ctx: dict | None, key: tuple, x: torch.Tensor, compute):
     """
     if ctx is None:
         return compute()
-    full = (*key, id(x))
-    hit = ctx.get(full)
-    if hit is None:
-        hit = ctx[full] = (x, compute())
-    return hit[1]
+    return ctx.memo(key, x, compute)
 
 
-def frames(x: torch.Tensor, ctx: dict | None) -> torch.Tensor:
+def frames(x: torch.Tensor, ctx: Evaluation | None) -> torch.Tensor:
     """The frames of ``(B, T, d)`` sequences as ``(B * T, d)`` rows.
 
-    With a per-forward cache ``ctx``, the same row tensor is returned for the
-    same ``x``, so that every production that runs its child on the frames
-    of ``x`` (``map`` and the windows) hits the child's cached outputs.
+    With an evaluation ``ctx``, the same row tensor is returned for the same
+    ``x``, so that every production that runs its child on the frames of
+    ``x`` (``map`` and the windows) hits the child's memoised outputs.
 
     Parameters
     ----------
     x : torch.Tensor
         ``(B, T, d)`` sequences.
-    ctx : dict or None
-        Per-forward cache, or None.
+    ctx : Evaluation or None
+        State of the forward pass; None: nothing is memoised or carried.
 
     Returns
     -------
@@ -160,14 +288,14 @@ def frames(x: torch.Tensor, ctx: dict | None) -> torch.Tensor:
 def frame_differences(
     x: torch.Tensor,
     mask: torch.Tensor,
-    ctx: dict | None = None,
+    ctx: Evaluation | None = None,
     previous: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Frame differences ``x_t - x_{t-1}``, zero at the first frame and on padding.
 
-    With a per-forward cache ``ctx`` (and no ``previous``), the same tensor is
+    With an evaluation ``ctx`` (and no ``previous``), the same tensor is
     returned for the same ``x``, so that every ``diff`` production reading
-    ``x`` shares it (and its children's cached outputs).
+    ``x`` shares it (and its children's memoised outputs).
 
     Parameters
     ----------
@@ -175,8 +303,8 @@ def frame_differences(
         ``(B, T, d)`` sequences.
     mask : torch.Tensor
         ``(B, T)`` boolean mask, True on real frames.
-    ctx : dict or None, default=None
-        Per-forward cache, or None.
+    ctx : Evaluation or None, default=None
+        State of the forward pass; None: nothing is memoised or carried.
     previous : torch.Tensor or None, default=None
         ``(B, d)``: the frame before ``x[:, 0]`` when ``x`` is a later chunk of
         longer sequences; None when ``x`` starts at the first frame.

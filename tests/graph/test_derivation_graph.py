@@ -9,6 +9,7 @@ from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.grammar.canonical import canonical_cost
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.graph import CandidateSet, DerivationGraph, Edge, atom_plan
+from sklearn_dpads.graph import derivation_graph as graph_module
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import NeuralAtom, NeuralSeq, ProgramModule
 
@@ -152,7 +153,7 @@ def test_node_sharing():
 def test_shared_candidates_are_computed_once(monkeypatch):
     # the recursive evaluation (used where no atom plan applies) computes a
     # candidate shared by several edges once per input
-    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+    monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
     g = _graph("atom[2] -> atom[1]", True)
     g.unfold(MAX_DEPTH)
     calls = []
@@ -182,7 +183,7 @@ def test_atom_plan_equals_the_recursive_evaluation(root, top_n, seed, monkeypatc
     x, lengths = _data(parse_type(root), seed)
     with torch.no_grad():
         planned = g(x, lengths)
-    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+    monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
     g.refresh()  # drop cached plans
     with torch.no_grad():
         recursive = g(x, lengths)
@@ -201,13 +202,13 @@ def test_atom_plan_with_neural_fillers_equals_the_recursive_evaluation(
     _randomise_alphas(g, seed)
     x, lengths = _data(parse_type(root), seed)
     planned_any = any(
-        e._atom_plan() is not None
+        g.atom_plan(e) is not None
         for e in g.edges_bfs()
         if not e.target.hole.input.is_seq
     )
     planned = g(x, lengths)
     grads = torch.autograd.grad(planned.sum(), list(g.parameters()), allow_unused=True)
-    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+    monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
     g.refresh()  # drop cached plans
     recursive = g(x, lengths)
     ref = torch.autograd.grad(recursive.sum(), list(g.parameters()), allow_unused=True)
@@ -228,7 +229,7 @@ def test_atom_plan_gradients_match(monkeypatch):
     grads = []
     for planned in (True, False):
         if not planned:
-            monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+            monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
         g = _graph(root, True, seed=3)
         g.unfold(MAX_DEPTH)
         _randomise_alphas(g, 3)
@@ -276,12 +277,12 @@ def test_prune_keeps_top_n(root, top_n):
 
 def _make_discrete(g, rng):
     g.unfold(g.max_depth)
-    j = g.first_compound_edge()
+    j = g.open_edge()
     while j is not None:
         e = g.edges_bfs()[j]
         e.set_valid([rng.choice(e.valid_indices())])
         g.refresh()
-        j = g.first_compound_edge()
+        j = g.open_edge()
     return g
 
 
@@ -324,7 +325,7 @@ def test_to_program_needs_no_fillers():
     names = [c.production.name for c in e.target.cands]
     e.set_valid([names.index("add")])
     g.refresh()
-    assert g.first_compound_edge() is None
+    assert g.open_edge() is None
     assert g.has_fillers() and not g.is_discrete()
     with pytest.raises(ValueError, match=r"not a single program"):
         g.to_program()
@@ -364,7 +365,7 @@ def test_atom_plan_uses_the_ite_temperature(monkeypatch):
     x, _ = _data(hole, 4)
     with torch.no_grad():
         planned = g(x)
-    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+    monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
     g.refresh()
     with torch.no_grad():
         recursive = g(x)

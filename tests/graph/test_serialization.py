@@ -144,15 +144,41 @@ def test_greedy_program_after_roundtrip():
     assert str(g2.to_program()[0]) == str(g.to_program()[0])
 
 
-def test_evaluation_caches_are_not_copied():
-    g = _graph(ROOTS[0])
-    assert any("_plan" in cs.__dict__ for cs in g.sets)
+def _atom_graph(seed=0):
+    """An atom-to-atom graph: every edge is evaluated by an atom plan."""
+    torch.manual_seed(seed)
+    g = DerivationGraph(DSL, parse_type("atom[2] -> atom[1]"), 3)
+    g.unfold(3)
+    _ = g(torch.randn(5, F))
+    assert g._plans  # built by the forward pass
+    return g
+
+
+@pytest.mark.parametrize("graph", [_graph, _atom_graph])
+def test_evaluation_caches_are_not_copied(graph):
+    g = graph(ROOTS[0]) if graph is _graph else graph()
+    plans = dict(g._plans)
+    live = [cs for cs in g.sets if "_live_cache" in cs.__dict__]
+    assert plans and (live or graph is _atom_graph)
     for roundtrip in (_pickle, _deepcopy):
         g2 = roundtrip(g)
-        assert not any(
-            k in cs.__dict__ for cs in g2.sets for k in ("_plan", "_plan_cache")
-        )
-    assert any("_plan" in cs.__dict__ for cs in g.sets)  # the original keeps them
+        assert g2._plans == {}  # the atom plans stay behind
+        assert not any("_live_cache" in cs.__dict__ for cs in g2.sets)
+        # and are rebuilt for the copy's own candidate sets
+        _ = g2(*_data()) if graph is _graph else g2(torch.randn(5, F))
+        copies = {id(cs) for cs in g2.sets}
+        assert all(id(cs) in copies for cs in g2._plans)
+        for plan in g2._plans.values():
+            if plan is not None:
+                assert all(id(e.target) in copies for e in plan.levels[-1]["edges"])
+    assert g._plans == plans  # the original keeps them
+    assert [cs for cs in g.sets if "_live_cache" in cs.__dict__] == live
+
+
+def test_pickles_carry_no_plan():
+    g = _atom_graph()
+    blob = pickle.dumps(g)
+    assert b"AtomPlan" not in blob and b"_plans" not in blob
 
 
 def test_distributed_pickles_the_package_modules_whole():

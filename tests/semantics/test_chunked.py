@@ -1,7 +1,7 @@
 """Chunked evaluation: a program run a chunk of frames at a time equals one pass.
 
-Every temporal module carries what the next chunk needs in the per-forward
-cache (``ops.CARRY``): the fold's accumulator, the last frames of windows,
+Every temporal module carries what the next chunk needs in the evaluation's
+chunk state (``ops.Evaluation.carry``): the fold's accumulator, the last frames of windows,
 filters and frame differences. ``ProgramModule.forward_chunked`` must give
 the outputs of ``forward`` for every production, every chunk size (one frame
 included) and ragged batches whose sequences end in different chunks.
@@ -17,7 +17,7 @@ from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import compile_program
 from sklearn_dpads.semantics.ops import (
-    CARRY,
+    Evaluation,
     carried,
     causal_filter,
     causal_filter_chunk,
@@ -224,8 +224,8 @@ def test_ops_on_chunks_equal_the_whole(sizes):
     torch.testing.assert_close(torch.cat(rec, 1), linear_recurrence(coef, x))
 
 
-def test_carried_reads_the_cache():
+def test_carried_reads_the_evaluation():
     assert carried(None) is None
-    assert carried({}) is None
+    assert carried(Evaluation()) is None
     state = {}
-    assert carried({CARRY: state}) is state
+    assert carried(Evaluation(carry=state)) is state
