@@ -9,7 +9,7 @@ scikit-learn estimator: it can sit in a
 :class:`~sklearn_dpads.SequenceStandardScaler` scales the sequences and the
 grid explores the two knobs that shape the programs most: ``max_depth`` (how
 many production levels a program may have) and ``penalty`` (how much a
-production costs against validation F1 when the search picks a program).
+production costs against the held-out average precision when the search picks a program).
 
 To keep the run to about a minute on two CPU cores, the data are small and
 every fit uses few epochs (``search_epochs=1`` ...); 4 grid points x 3 folds

@@ -8,7 +8,7 @@ Pictures of a program and of its search
 * :func:`~sklearn_dpads.plotting.plot_program`: the program as a tree of
   productions, with the largest trained weights of each affine leaf;
 * :func:`~sklearn_dpads.plotting.plot_search`: every candidate the program
-  selection scored, validation F1 against structural cost, with the chosen
+  selection scored, held-out average precision against structural cost, with the chosen
   program starred;
 * :func:`~sklearn_dpads.plotting.plot_feature_group_importance`: how much
   each feature group contributes to the program's affine leaves on some

@@ -6,7 +6,6 @@ The main entry point is :class:`ProgramSynthesisClassifier`.
 from sklearn_dpads._classifier import ProgramSynthesisClassifier
 from sklearn_dpads.exceptions import (
     GrammarError,
-    NoProgramFoundError,
     ProgramParseError,
     SearchTimeoutWarning,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "make_production",
     "GrammarError",
     "ProgramParseError",
-    "NoProgramFoundError",
     "SearchTimeoutWarning",
     "__version__",
 ]

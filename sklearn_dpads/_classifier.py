@@ -1,8 +1,8 @@
 """ProgramSynthesisClassifier: the scikit-learn estimator (thin glue).
 
 ``fit`` reads as its steps: validate the data, resolve the parameters into a
-frozen plan (``_fit_plan``), scale, search (``search.run_search``), fine-tune
-and finalise. A fit that raises leaves the estimator exactly as it was.
+frozen plan (``_fit_plan``), scale, run the plan (``_fit_run``: search,
+fine-tune, threshold) and finalise. A fit that raises changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_dpads._fit_plan import PARAMETER_CONSTRAINTS, make_plan, run_plan
+from sklearn_dpads._constraints import PARAMETER_CONSTRAINTS, check_parameter
+from sklearn_dpads._fit_plan import make_plan
+from sklearn_dpads._fit_run import run_plan
 from sklearn_dpads._threshold import logits_to_proba
 from sklearn_dpads.exceptions import SearchTimeoutWarning
 from sklearn_dpads.export import ExportedProgram, build_export
@@ -23,12 +25,9 @@ from sklearn_dpads.preprocessing import real_frames, scale_padded
 from sklearn_dpads.search._progress import SearchReporter
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.nets import predict_logits
-from sklearn_dpads.utils._sklearn_compat import (
-    _fit_context,
-    validate_parameter_constraints,
-)
+from sklearn_dpads.utils._sklearn_compat import _fit_context
 from sklearn_dpads.utils._torch import check_device, torch_threads
-from sklearn_dpads.utils.validation import check_X, check_y, is_ragged
+from sklearn_dpads.utils.validation import check_X, check_X_y, is_ragged
 
 __all__ = ["ProgramSynthesisClassifier"]
 
@@ -110,10 +109,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     threshold : "auto", float or None, default="auto"
         Binary problems: ``"auto"`` moves the decision threshold to maximise F1
         on the held-out split, predicted by the fine-tuned program before its
-        refit, so not by a model trained on it (folded into
-        ``predict_proba``), unless
-        ``class_weight`` is a dict (explicit costs are then respected); a float
-        in (0, 1) sets the probability threshold; None keeps 0.5.
+        refit, so not by a model trained on it (folded into ``predict_proba``),
+        unless ``class_weight`` is a dict (explicit costs are then respected);
+        a float in (0, 1) sets the probability threshold; None keeps 0.5.
     share_nodes : bool, default=True
         Share nodes in the derivation graph (dPads node sharing).
     ite_beta : float, default=1.0
@@ -140,25 +138,23 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     n_threads : int or None, default=1
         Torch intra-op threads during ``fit`` and prediction (restored
         afterwards). Programs use small tensors, for which one thread is
-        fastest and several threads slow down badly on shared cores; None
-        keeps torch's setting. Inside a Dask worker or a joblib worker
-        process it is capped to the worker's threads (None included), also
-        for the selection's trainings that run on other workers (see
-        :doc:`/cluster`).
+        fastest and several threads slow down badly on shared cores; None keeps
+        torch's setting. Inside a Dask worker or a joblib worker process it is
+        capped to the worker's threads (None included), also for the
+        selection's trainings that run on other workers (see :doc:`/cluster`).
     device : str, default="cpu"
         Torch device for training (``"cuda"`` for a GPU). Fitted programs are
         kept on the CPU.
     predict_chunk_frames : int or None, default=65536
         Most frames the program evaluates in one pass in ``predict``,
         ``predict_proba``, ``decision_function`` and ``score``, which bounds
-        their working memory on long recordings. A longer sequence is
-        evaluated in chunks of this many frames, each chunk starting from the
-        state the previous one left (fold accumulators, the last frames read
-        by windows, filters and frame differences), so the outputs equal
-        whole-sequence evaluation up to floating-point rounding; shorter
-        sequences are batched up to this many frames per pass (at least one
-        sequence). None: up to 1024 whole sequences per pass, however long.
-        Not used by ``fit``.
+        their working memory on long recordings. A longer sequence is evaluated
+        in chunks of this many frames, each chunk starting from the state the
+        previous one left (fold accumulators, the last frames read by windows,
+        filters and frame differences), so the outputs equal whole-sequence
+        evaluation up to floating-point rounding; shorter sequences are batched
+        up to this many frames per pass (at least one sequence). None: up to
+        1024 whole sequences per pass, however long. Not used by ``fit``.
     verbose : int, default=0
         0 silent; 1 one line per search stage (depth, candidates kept, score),
         at the end of the selection and of the fine-tune, each with the
@@ -329,8 +325,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y):
         t0 = time.perf_counter()
         device = check_device(self.device)
-        x, lengths, classes, y_enc, label_type = self._validate_data_and_labels(X, y)
-        plan = make_plan(self, x, lengths, classes, y_enc, label_type, device)
+        x, lengths, labels = check_X_y(self, X, y, reset=True)
+        classes, y_enc = labels.encode()
+        plan = make_plan(self, x, lengths, classes, y_enc, labels.label_type, device)
         scaler = clone(plan.scaler).fit(real_frames(x, lengths).astype(np.float64))
         xs = scale_padded(scaler, x, lengths)
         data = SequenceDataset(xs, lengths if x.ndim == 3 else None, y_enc)
@@ -338,7 +335,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             self.verbose, lambda p: p.pretty(plan.dsl), "[ProgramSynthesisClassifier]"
         )
         with torch_threads(self.n_threads):
-            found = run_plan(plan, data, record=reporter, progress=reporter)
+            found = run_plan(plan, data, reporter)
         reporter.close()
         if found.timed_out:
             warnings.warn(
@@ -348,8 +345,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
         # finalise: every fitted attribute is set here, after all that can fail
-        self.classes_, self.label_type_, self.dsl_ = classes, label_type, plan.dsl
-        self.scaler_, self.module_, self.program_ = scaler, found.module, found.program
+        self.classes_, self.label_type_ = classes, labels.label_type
+        self.dsl_, self.scaler_ = plan.dsl, scaler
+        self.module_, self.program_ = found.module, found.program
         self.search_history_ = [r.as_dict() for r in reporter.records]
         self.search_score_ = found.score
         self.logit_offset_ = found.logit_offset
@@ -357,42 +355,20 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         reporter.message(f"done in {self.fit_time_:.1f}s: {self}")
         return self
 
-    def _validate_data_and_labels(self, X, y):
-        ragged = is_ragged(X)
-        x, lengths, _ = check_X(self, X, y if not ragged else None, reset=True)
-        labels = check_y(y, x, lengths, ragged=ragged)
-        classes, y_enc = labels.encode()
-        if len(classes) < 2:
-            raise ValueError(
-                "Classifier can't train when only one class is present: y has the "
-                f"single class {classes[0]!r}."
-            )
-        return x, lengths, classes, y_enc, labels.label_type
-
     # --------------------------------------------------------------- predict
-    def _prepare(self, X):
+    def _logits(self, X):
+        """``(logits, lengths, ragged)`` of ``X``, ``predict_chunk_frames`` at a time."""
         check_is_fitted(self)
-        self._check_predict_chunk_frames()
+        check_parameter(self, "predict_chunk_frames")  # it may be set after fit
         ragged = is_ragged(X)
         x, lengths, _ = check_X(self, X, reset=False)
         xs = scale_padded(self.scaler_, x, lengths)
-        return SequenceDataset(xs, lengths if x.ndim == 3 else None), lengths, ragged
-
-    def _check_predict_chunk_frames(self) -> None:
-        """Validate ``predict_chunk_frames`` again: it may be set after ``fit``."""
-        name = "predict_chunk_frames"
-        validate_parameter_constraints(
-            {name: self._parameter_constraints[name]},
-            {name: self.predict_chunk_frames},
-            caller_name=type(self).__name__,
-        )
-
-    def _logits(self, ds: SequenceDataset) -> np.ndarray:
-        """The program's logits on prepared data, ``predict_chunk_frames`` at a time."""
-        chunk = self.predict_chunk_frames  # validated in _prepare
+        ds = SequenceDataset(xs, lengths if x.ndim == 3 else None)
+        chunk = self.predict_chunk_frames
         chunk = None if chunk is None else int(chunk)
         with torch_threads(self.n_threads):
-            return predict_logits(self.module_, ds, chunk_frames=chunk).numpy()
+            z = predict_logits(self.module_, ds, chunk_frames=chunk).numpy()
+        return z, lengths, ragged
 
     @property
     def center_(self) -> np.ndarray:
@@ -418,8 +394,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             ``(n,)`` for binary problems, ``(n, n_classes)`` otherwise; with a
             time axis after ``n`` for per-frame models.
         """
-        ds, _, _ = self._prepare(X)
-        z = self._logits(ds)
+        z, _, _ = self._logits(X)
         if len(self.classes_) == 2:
             z = z[..., 0] + self.logit_offset_
         return z
@@ -437,8 +412,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n, n_classes) or (n, T, n_classes), or list
             A list of ``(T_i, n_classes)`` arrays for ragged per-frame input.
         """
-        ds, lengths, ragged = self._prepare(X)
-        z = self._logits(ds)
+        z, lengths, ragged = self._logits(X)
         proba = logits_to_proba(z, self.logit_offset_)
         if self.label_type_ == "frame" and ragged:
             return [proba[i, : lengths[i]] for i in range(len(lengths))]
@@ -486,9 +460,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
                 self.predict(X),
                 sample_weight=sample_weight,
             )
-        ragged = is_ragged(X)
-        x, lengths, _ = check_X(self, X, reset=False)
-        labels = check_y(y, x, lengths, ragged=ragged)
+        _, lengths, labels = check_X_y(self, X, y, reset=False)
         if labels.label_type != "frame":
             raise ValueError(
                 "This model predicts per frame; y must be (n_samples, n_timesteps)."

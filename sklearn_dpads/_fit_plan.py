@@ -1,94 +1,35 @@
-"""What ``fit`` decides before training (a frozen plan), and the run of it.
+"""What ``fit`` decides before training: a frozen :class:`FitPlan`.
 
 ``make_plan`` resolves the estimator's parameters on the data once: grammar,
 program type, class weights, splits, batch sizes, threshold policy, time
 budgets, and every seed from one :class:`numpy.random.SeedSequence`.
-``run_plan`` then searches, fine-tunes and sets the decision threshold.
+:func:`sklearn_dpads._fit_run.run_plan` then runs the plan.
 """
 
 from __future__ import annotations
 
-import copy
 import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 
-from sklearn_dpads._threshold import threshold_logit_offset, tune_logit_offset
-from sklearn_dpads.exceptions import GrammarError
+from sklearn_dpads._threshold import threshold_logit_offset
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.preprocessing import SequenceStandardScaler
-from sklearn_dpads.search.driver import SearchConfig, SearchSeeds, run_search
-from sklearn_dpads.search.schedule import SearchClock
-from sklearn_dpads.semantics.canonical import canonicalize
-from sklearn_dpads.training.data import SequenceDataset
-from sklearn_dpads.training.nets import valid_binary_logits
-from sklearn_dpads.training.search_trainer import SkorchSearchTrainer, TrainerSettings
-from sklearn_dpads.utils._sklearn_compat import Interval, StrOptions
+from sklearn_dpads.search.driver import SearchConfig, SearchSeeds
+from sklearn_dpads.training.search_trainer import TrainerSettings
 from sklearn_dpads.utils._splits import split_indices, subsample_indices
-from sklearn_dpads.utils._torch import seeded_torch
 
-__all__ = ["PARAMETER_CONSTRAINTS", "FitOutcome", "FitPlan", "make_plan", "run_plan"]
+__all__ = ["FitPlan", "make_plan"]
 
 # share of ``max_time`` the search may use; the rest is kept for the fine-tune
 SEARCH_TIME_SHARE = 0.85
-
-#: The estimator's parameter constraints (checked by scikit-learn's ``fit`` context).
-PARAMETER_CONSTRAINTS: dict = {
-    "dsl": [DSL, None],
-    "feature_groups": [dict, None],
-    "feature_names": ["array-like", None],
-    "extra_productions": [list, tuple, None],
-    "max_depth": [Interval(numbers.Integral, 1, 12, closed="both")],
-    "unfold_step": [Interval(numbers.Integral, 1, None, closed="left")],
-    "top_n": [Interval(numbers.Integral, 1, None, closed="left")],
-    "penalty": [Interval(numbers.Real, 0, None, closed="left")],
-    "search_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-    "prune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-    "selection_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-    "program_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-    "finetune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-    "max_selection_steps": [Interval(numbers.Integral, 0, None, closed="left")],
-    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-    "arch_lr": [Interval(numbers.Real, 0, None, closed="left")],
-    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-    "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-    "loss": [StrOptions({"cross_entropy", "soft_f1"})],
-    "class_weight": [StrOptions({"balanced"}), dict, None],
-    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-    "normalize": [StrOptions({"robust", "standard"}), None],
-    "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
-    "threshold": [
-        StrOptions({"auto"}),
-        Interval(numbers.Real, 0, 1, closed="neither"),
-        None,
-    ],
-    "share_nodes": ["boolean"],
-    "ite_beta": [Interval(numbers.Real, 0, None, closed="neither")],
-    "max_search_samples": [
-        Interval(numbers.Integral, 2, None, closed="left"),
-        None,
-    ],
-    "max_search_frames": [
-        Interval(numbers.Integral, 2, None, closed="left"),
-        None,
-    ],
-    "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
-    "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
-    "n_jobs": [numbers.Integral, None],
-    "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
-    "device": [str, torch.device],
-    "predict_chunk_frames": [Interval(numbers.Integral, 1, None, closed="left"), None],
-    "verbose": ["verbose"],
-    "random_state": ["random_state"],
-}
 
 
 @dataclass(frozen=True)
@@ -197,7 +138,8 @@ def make_dsl(est: Any, n_features: int) -> DSL:
     Raises
     ------
     ValueError
-        If the DSL, names or groups do not fit the data.
+        If the DSL, names or groups do not fit the data, or the grammar is
+        malformed (a :class:`~sklearn_dpads.exceptions.GrammarError`).
     TypeError
         If ``extra_productions`` holds something else than productions.
     """
@@ -222,16 +164,13 @@ def make_dsl(est: Any, n_features: int) -> DSL:
                 "extra_productions must contain Production objects (see "
                 f"make_production), got {type(p).__name__}."
             )
-    try:
-        return default_dsl(
-            n_features,
-            est.feature_groups,
-            names,
-            ite_beta=est.ite_beta,
-            extra_productions=extra,
-        )
-    except GrammarError as exc:
-        raise ValueError(str(exc)) from exc
+    return default_dsl(
+        n_features,
+        est.feature_groups,
+        names,
+        ite_beta=est.ite_beta,
+        extra_productions=extra,
+    )
 
 
 def _class_weights(class_weight: Any, classes: np.ndarray, y_enc: np.ndarray):
@@ -313,19 +252,23 @@ def make_plan(
     Raises
     ------
     ValueError
-        If the grammar has no program of the data's type within
-        ``max_depth``, or parameters do not fit the data.
+        If ``y`` has a single class, the grammar has no program of the data's
+        type within ``max_depth`` (a
+        :class:`~sklearn_dpads.exceptions.GrammarError`), or parameters do not
+        fit the data.
     """
     n_classes = len(classes)
+    if n_classes < 2:
+        raise ValueError(
+            "Classifier can't train when only one class is present: y has the "
+            f"single class {classes[0]!r}."
+        )
     dsl = make_dsl(est, x.shape[-1])
     n_out = 1 if n_classes == 2 else n_classes
     inp = Seq(x.shape[-1]) if x.ndim == 3 else Atom(x.shape[-1])
     out = Seq(n_out) if label_type == "frame" else Atom(n_out)
     hole = FunctionType(inp, out)
-    try:
-        dsl.check_root(hole, est.max_depth)
-    except GrammarError as exc:
-        raise ValueError(str(exc)) from exc
+    dsl.check_root(hole, est.max_depth)
     cw = _class_weights(est.class_weight, classes, y_enc[y_enc >= 0])
 
     root = _seed_sequence(est.random_state)
@@ -403,123 +346,4 @@ def make_plan(
         logit_offset=offset,
         search_time=None if max_time is None else SEARCH_TIME_SHARE * max_time,
         total_time=max_time,
-    )
-
-
-@dataclass(frozen=True)
-class FitOutcome:
-    """What :func:`run_plan` found.
-
-    Parameters
-    ----------
-    program : Program
-        The chosen program.
-    module : ProgramModule
-        It, trained (float64, CPU, eval mode).
-    score : float
-        Its validation score in the search.
-    logit_offset : float
-        The binary decision threshold as a logit offset.
-    timed_out : bool
-        Whether ``max_time`` cut the search or the fine-tune short.
-    """
-
-    program: Any
-    module: Any
-    score: float
-    logit_offset: float
-    timed_out: bool
-
-
-def run_plan(
-    plan: FitPlan, data: SequenceDataset, record=None, progress=None
-) -> FitOutcome:
-    """Search a program, fine-tune it on all the data, set the threshold.
-
-    Parameters
-    ----------
-    plan : FitPlan
-        The plan.
-    data : SequenceDataset
-        All the training data, scaled.
-    record : callable, default=None
-        Receives every :class:`~sklearn_dpads.search.SearchRecord`.
-    progress : SearchReporter, default=None
-        Told the schedule, the end of the search and of the fine-tune, so that
-        it can show the time left.
-
-    Returns
-    -------
-    FitOutcome
-        The program and its trained module.
-    """
-    fit_clock = SearchClock(plan.total_time)
-    search_clock = SearchClock(plan.search_time)
-    if progress is not None:
-        progress.plan([st.epochs for st in plan.search.stages()])
-    with seeded_torch(plan.seed, plan.search.device):
-        trainer = SkorchSearchTrainer(
-            data.subset(plan.search_train),
-            data.subset(plan.search_arch),
-            plan.trainer,
-            clock=search_clock,
-        )
-        result = run_search(
-            plan.dsl,
-            plan.hole,
-            trainer,
-            plan.search,
-            seeds=plan.search_seeds,
-            clock=search_clock,
-            record=record,
-        )
-        # redundant leaves are folded before anything else sees the program
-        module = canonicalize(result.module)
-        if progress is not None:
-            scale = plan.finetune_epochs / max(plan.trainer.program_epochs, 1)
-            scale *= len(plan.idx_train) / max(len(plan.search_train), 1)
-            progress.search_done(module.program, result.score, scale)
-            progress.finetune_start()
-        held = data.subset(plan.idx_arch)
-        epochs = 0  # fine-tune epochs chosen on the held-out split
-        if plan.finetune_epochs > 0:
-            # the number of epochs is chosen on the held-out split ...
-            finetune = trainer.with_clock(fit_clock)
-            start = copy.deepcopy(module)
-            module, _, epochs = finetune.fit_program(
-                module,
-                data.subset(plan.idx_train),
-                held,
-                plan.finetune_epochs,
-                patience=plan.finetune_patience,
-                batch_size=plan.finetune_batch_size,
-                seed=plan.finetune_seed,
-            )
-        # ... and so is the threshold, on the predictions of a model that was
-        # not trained on it
-        offset = plan.logit_offset
-        if plan.threshold == "tune":
-            offset = tune_logit_offset(*valid_binary_logits(module, held))
-        if progress is not None and plan.finetune_epochs > 0:
-            run = plan.finetune_epochs
-            if plan.finetune_patience is not None:  # early stopping: about
-                run = min(run, epochs + plan.finetune_patience)
-            progress.finetune_done(epochs, run, len(data) / len(plan.idx_train))
-        if epochs > 0 and not fit_clock.out():
-            # then the program is refitted on all the data for that many epochs
-            module, _, _ = finetune.fit_program(
-                start,
-                data,
-                None,
-                epochs,
-                batch_size=plan.finetune_batch_size,
-                seed=plan.finetune_seed,
-            )
-    module = copy.deepcopy(module).to("cpu").double().eval()
-    return FitOutcome(
-        module.program,
-        module,
-        result.score,
-        float(offset),
-        result.timed_out or fit_clock.out(),
     )

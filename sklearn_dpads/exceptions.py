@@ -9,9 +9,5 @@ class ProgramParseError(GrammarError):
     """A program's text could not be parsed."""
 
 
-class NoProgramFoundError(RuntimeError):
-    """The search finished without finding a complete program."""
-
-
 class SearchTimeoutWarning(UserWarning):
     """The search stopped early because its time budget ran out."""

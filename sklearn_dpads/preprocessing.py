@@ -19,7 +19,11 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from sklearn_dpads.utils._sklearn_compat import Interval, _fit_context, validate_data
-from sklearn_dpads.utils.validation import sequence_shapes, trailing_padding
+from sklearn_dpads.utils.validation import (
+    real_frame_mask,
+    sequence_shapes,
+    trailing_padding,
+)
 
 __all__ = ["SequenceStandardScaler", "real_frames", "scale_padded"]
 
@@ -433,7 +437,7 @@ def real_frames(x: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
     """
     if x.ndim == 2:
         return x
-    return x[np.arange(x.shape[1])[None, :] < lengths[:, None]]
+    return x[real_frame_mask(lengths, x.shape[1])]
 
 
 def scale_padded(
@@ -458,6 +462,6 @@ def scale_padded(
     if x.ndim == 2:
         return scaler.transform(x.astype(np.float64)).astype(np.float32)
     z = np.zeros(x.shape, dtype=np.float32)
-    valid = np.arange(x.shape[1])[None, :] < lengths[:, None]
+    valid = real_frame_mask(lengths, x.shape[1])
     z[valid] = scaler.transform(x[valid].astype(np.float64))
     return z

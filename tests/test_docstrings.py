@@ -57,18 +57,6 @@ PKG = "sklearn_dpads"
 # opening quotes, closing quotes on their own line) and numpydoc accepts it.
 IGNORED_CODES = frozenset({"ES01", "SA01", "EX01", "RT02"})
 
-# Public objects whose docstrings do not pass yet, in modules that were being
-# restructured when this test was added. Fix a docstring, then delete its
-# entry: this set may only shrink, to empty. test_docstring fails (strict
-# xfail) as soon as a listed object passes, and test_known_failures_are_current
-# lists every stale entry at once: objects that pass now, and names that are
-# no longer public objects (removed, renamed or moved).
-_KNOWN_FAILURES: frozenset[str] = frozenset(
-    {
-        # empty: every public object passes; keep it that way
-    }
-)
-
 
 def _is_public_module(name):
     return not any(part.startswith("_") for part in name.split("."))
@@ -161,17 +149,7 @@ def docstring_errors(name):
     return [(c, m) for c, m in result["errors"] if c not in ignored]
 
 
-def _params():
-    for name in public_objects():
-        marks = ()
-        if name in _KNOWN_FAILURES:
-            marks = pytest.mark.xfail(
-                strict=True, reason="in _KNOWN_FAILURES; delete the entry if it passes"
-            )
-        yield pytest.param(name, marks=marks, id=name)
-
-
-@pytest.mark.parametrize("name", list(_params()))
+@pytest.mark.parametrize("name", list(public_objects()))
 def test_docstring(name):
     errors = docstring_errors(name)
     if errors:
@@ -182,22 +160,6 @@ def test_docstring(name):
             f"validation:\n{lines}",
             pytrace=False,
         )
-
-
-def test_known_failures_are_current():
-    objects = public_objects()
-    gone = sorted(n for n in _KNOWN_FAILURES if n not in objects)
-    passing = sorted(
-        n for n in _KNOWN_FAILURES if n in objects and not docstring_errors(n)
-    )
-    stale = []
-    if gone:
-        stale.append(
-            "not a public object (removed, renamed or moved): " + ", ".join(gone)
-        )
-    if passing:
-        stale.append("passes now: " + ", ".join(passing))
-    assert not stale, "delete these _KNOWN_FAILURES entries:\n" + "\n".join(stale)
 
 
 def test_public_objects_are_found():
@@ -217,8 +179,8 @@ def test_public_objects_are_found():
 
 
 if __name__ == "__main__":
-    # ``python tests/test_docstrings.py``: list what fails now, grouped by the
-    # module that defines it, to update _KNOWN_FAILURES
+    # ``python tests/test_docstrings.py``: list what fails now, with the module
+    # that defines each object
     for name, obj in public_objects().items():
         errors = docstring_errors(name)
         if errors:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-import sklearn_dpads._fit_plan as fit_plan_module
+import sklearn_dpads._fit_run as fit_run_module
 from sklearn_dpads import ProgramSynthesisClassifier
 from sklearn_dpads.exceptions import SearchTimeoutWarning
 from sklearn_dpads.training import callbacks
@@ -53,7 +53,7 @@ def test_fit_interrupted_in_the_search_changes_nothing(
     def boom(*args, **kwargs):
         raise RuntimeError("search failed")
 
-    monkeypatch.setattr(fit_plan_module, "run_search", boom)
+    monkeypatch.setattr(fit_run_module, "run_search", boom)
     with pytest.raises(RuntimeError, match="search failed"):
         clf.fit(X[:, :, :2], y)  # new data with other dimensions
     assert pickle.dumps(clf) == before

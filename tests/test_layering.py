@@ -3,7 +3,7 @@
 Every module under ``sklearn_dpads/`` is parsed with :mod:`ast` and *all* its
 imports are collected, including those inside functions and
 ``__import__("x")`` / ``importlib.import_module("x")`` calls with a literal
-name. Three contracts are checked:
+name. Four contracts are checked:
 
 1. ``ALLOWED``: the internal edges. Every module belongs to a *group*, the
    first component of its name below the package (``grammar``, ``program``,
@@ -17,15 +17,15 @@ name. Three contracts are checked:
 3. Private scikit-learn imports (a module or name starting with ``_``, such
    as ``sklearn.base._fit_context`` or ``sklearn.utils._param_validation``)
    only in ``sklearn_dpads.utils._sklearn_compat``.
-
-Known violations that are being fixed right now are listed, with the reason,
-in the ``_PENDING*`` sets; a test fails when an entry is no longer needed, so
-the sets only shrink.
+4. No import cycle between modules, inside one group or package too (see
+   ``import_targets`` for the graph's edges). ``ALLOWED`` cannot see those:
+   imports inside a group are always allowed.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -48,6 +48,7 @@ _PUBLIC = {
     "metrics",
     "inspection",
     "plotting",
+    "kinds",
 }
 ALLOWED: dict[str, set[str]] = {
     "exceptions": set(),
@@ -55,9 +56,19 @@ ALLOWED: dict[str, set[str]] = {
     "utils": {"exceptions"},
     "grammar": {"exceptions", "utils._names"},
     "program": {"grammar", "exceptions"},
-    "library": {"grammar", "program", "exceptions", "utils"},
+    "library": {"grammar", "program", "exceptions", "utils", "kinds"},
     "preprocessing": {"utils"},
     "semantics": {"grammar", "program", "exceptions"},
+    # one module per built-in production kind: its typing, semantics and exports
+    "kinds": {
+        "semantics",
+        "grammar",
+        "program",
+        "exceptions",
+        "utils",
+        "export._safety",
+        "export._emit",
+    },
     "graph": {"semantics", "grammar", "program", "exceptions"},
     # the trainer is blind to the derivation graph and to the search
     "training": {"semantics", "grammar", "program", "metrics", "exceptions", "utils"},
@@ -70,29 +81,30 @@ ALLOWED: dict[str, set[str]] = {
     "inspection": {"utils", "grammar", "program", "exceptions"},
     "plotting": {"inspection", "utils", "grammar", "program", "exceptions"},
     "_threshold": {"metrics", "utils", "exceptions"},
-    # the plan resolves parameters and runs search and fine-tune: glue, below
-    # the estimator only
+    # glue below the estimator only: the parameter constraints, the plan
+    # (parameters resolved on the data) and its run (search and fine-tune)
+    "_constraints": {"grammar", "utils"},
     "_fit_plan": {
         "_threshold",
         "preprocessing",
         "utils",
         "training",
         "search",
-        "semantics",  # the found program is canonicalised before the fine-tune
-        "metrics",
         "grammar",
         "library",
-        "program",
         "exceptions",
+    },
+    "_fit_run": {
+        "_fit_plan",
+        "_threshold",
+        "utils",
+        "training",
+        "search",
+        "semantics",  # the found program is canonicalised before the fine-tune
     },
     "_classifier": {"*"},
     "__init__": _PUBLIC | {"_classifier"},
 }
-
-# Known violations of ALLOWED that are being fixed, as (importing module,
-# imported module), each with its reason. Empty now: the last one,
-# export.sympy -> library (safe_identifier), moved to utils._names.
-_PENDING: set[tuple[str, str]] = set()
 
 # (module prefix, forbidden third-party prefixes, also check indirect imports)
 THIRD_PARTY = [
@@ -102,12 +114,11 @@ THIRD_PARTY = [
     (f"{PKG}.export.python", ("sympy",), False),
     (f"{PKG}.datasets", ("torch", "skorch"), True),
     (f"{PKG}.inspection", ("matplotlib",), True),
+    # kinds write sympy through the exporter they are handed, never import it
+    (f"{PKG}.kinds", ("sympy", "skorch"), True),
 ]
 
 SKLEARN_COMPAT = f"{PKG}.utils._sklearn_compat"
-# Modules that still import private scikit-learn names and must switch to
-# SKLEARN_COMPAT (the lead switches them, then empties this set).
-_PENDING_PRIVATE_SKLEARN: set[str] = {}
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -125,6 +136,30 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _from_module(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module of ``from ... import``, in a module of ``package``."""
+    if node.level:
+        base = package.split(".")
+        base = base[: len(base) - (node.level - 1)]
+        return ".".join(base + ([node.module] if node.module else []))
+    return node.module or ""
+
+
+def _dynamic_import(node: ast.AST) -> str | None:
+    """The literal name of an ``__import__("x")`` or ``import_module("x")`` call."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    f, arg = node.func, node.args[0]
+    fname = f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)
+    if (
+        fname in ("__import__", "import_module")
+        and isinstance(arg, ast.Constant)
+        and isinstance(arg.value, str)
+    ):
+        return arg.value
+    return None
+
+
 def collect_imports(source: str, module: str, is_package: bool) -> set[str]:
     """Absolute names imported anywhere in ``source`` (module ``module``)."""
     tree = ast.parse(source)
@@ -134,25 +169,12 @@ def collect_imports(source: str, module: str, is_package: bool) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
+            mod = _from_module(node, package)
             names.add(mod)
             # ``from pkg import sub`` may import the submodule ``pkg.sub``
             names.update(f"{mod}.{a.name}" for a in node.names if a.name != "*")
-        elif isinstance(node, ast.Call) and node.args:
-            f = node.func
-            fname = f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)
-            arg = node.args[0]
-            if (
-                fname in ("__import__", "import_module")
-                and isinstance(arg, ast.Constant)
-                and isinstance(arg.value, str)
-            ):
-                names.add(arg.value)
+        elif (name := _dynamic_import(node)) is not None:
+            names.add(name)
     return names
 
 
@@ -286,13 +308,8 @@ def test_every_group_is_in_the_table():
 
 
 def test_internal_imports_follow_the_allowed_edges():
-    problems = [p for edge, p in _all_edge_violations().items() if edge not in _PENDING]
+    problems = list(_all_edge_violations().values())
     assert not problems, "\n".join(sorted(problems))
-
-
-def test_pending_edges_are_still_needed():
-    done = _PENDING - set(_all_edge_violations())
-    assert not done, f"no longer violated, remove from _PENDING: {sorted(done)}"
 
 
 @pytest.mark.parametrize(
@@ -321,20 +338,94 @@ def test_private_sklearn_only_in_compat():
     problems = [
         f"{m} imports {', '.join(private_sklearn_imports(set(_direct(m))))}"
         for m in _modules()
-        if m != SKLEARN_COMPAT
-        and m not in _PENDING_PRIVATE_SKLEARN
-        and private_sklearn_imports(set(_direct(m)))
+        if m != SKLEARN_COMPAT and private_sklearn_imports(set(_direct(m)))
     ]
     assert not problems, "\n".join(problems) + f"\nimport them from {SKLEARN_COMPAT}"
 
 
-def test_pending_private_sklearn_are_still_needed():
-    done = {
-        m
-        for m in _PENDING_PRIVATE_SKLEARN
-        if m not in _modules() or not private_sklearn_imports(set(_direct(m)))
+# ---------------------------------------------------------------- import cycles
+def import_targets(
+    source: str, module: str, is_package: bool, known: set[str]
+) -> set[str]:
+    """The package modules that ``module`` imports: its edges in the import graph.
+
+    One node per module of ``known`` (a package is its ``__init__``), one edge
+    per import written in the code, at module level or in a function (``if
+    TYPE_CHECKING:`` too). ``import a.b`` is an edge to ``a.b`` (or its longest
+    prefix that is a module); ``from a import x`` to the module ``a.x`` if
+    there is one, else to ``a``, whose ``__init__`` defines or re-exports
+    ``x``. The parent packages that Python runs first (``a`` before ``a.b``)
+    are *not* edges: else every ``__init__`` that re-exports its submodules
+    would close a cycle with each, although a submodule that reads nothing
+    from it does not need it. A submodule that imports a name from its own
+    package's ``__init__`` does get that edge: if the ``__init__`` imports the
+    submodule, the cycle is real (the name may not exist yet then).
+    """
+    package = module if is_package else module.rpartition(".")[0]
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            mod = _from_module(node, package)
+            subs = [f"{mod}.{a.name}" for a in node.names]
+            names += [sub if sub in known else mod for sub in subs]
+        elif (name := _dynamic_import(node)) is not None:
+            names.append(name)
+    targets = set()
+    for name in filter(lambda n: _matches(n, PKG), names):
+        parts = name.split(".")
+        prefixes = (".".join(parts[:k]) for k in range(len(parts), 0, -1))
+        targets.add(next((m for m in prefixes if m in known), module))
+    return targets - {module}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """``{module: the modules it imports}`` over all of ``sklearn_dpads``."""
+    known = set(_modules())
+    return {
+        m: import_targets(path.read_text(), m, path.name == "__init__.py", known)
+        for m, path in _modules().items()
     }
-    assert not done, f"remove from _PENDING_PRIVATE_SKLEARN: {sorted(done)}"
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, stack = set(), [start]
+    while stack:
+        for w in graph.get(stack.pop(), ()):
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return seen
+
+
+def _cycles_from(
+    graph: dict[str, set[str]], on_cycle: set[str], path: list[str]
+) -> Iterator[list[str]]:
+    """The cycles through ``on_cycle`` that extend ``path``, none below ``path[0]``."""
+    for w in sorted(graph.get(path[-1], ())):
+        if w == path[0]:
+            yield path + [w]
+        elif w in on_cycle and w > path[0] and w not in path:
+            yield from _cycles_from(graph, on_cycle, path + [w])
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every elementary cycle of ``graph``, as ``[a, ..., a]`` from its least node."""
+    reach = {v: _reachable(graph, v) for v in graph}
+    cycles = []
+    for start in sorted(graph):
+        # the nodes on some cycle through start (its strongly connected component)
+        on_cycle = {w for w in reach[start] if start in reach.get(w, ())}
+        cycles += _cycles_from(graph, on_cycle, [start]) if on_cycle else []
+    return sorted(cycles)
+
+
+def test_no_import_cycles():
+    cycles = find_cycles(import_graph())
+    assert not cycles, "import cycles between modules:\n" + "\n".join(
+        " -> ".join(_relative(m) for m in c) for c in cycles
+    )
 
 
 # --------------------------------------------------- the checkers themselves
@@ -470,3 +561,40 @@ def test_matches_is_prefix_on_dots():
     assert _matches("torch", "torch")
     assert not _matches("torchvision", "torch")
     assert not _matches(f"{PKG}.search_utils", f"{PKG}.search")
+
+
+def test_cycle_finder():
+    graph = {"a": {"b"}, "b": {"a", "c"}, "c": {"a", "d"}, "d": set(), "e": {"a"}}
+    assert find_cycles(graph) == [["a", "b", "a"], ["a", "b", "c", "a"]]
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+    assert find_cycles({"a": {"b"}}) == []  # a target without imports
+
+
+def test_import_targets_follow_the_written_imports():
+    g = f"{PKG}.grammar"
+    known = {PKG, g, f"{g}.dsl", f"{g}.types", f"{PKG}.graph", f"{PKG}.graph.edges"}
+    src = """
+import numpy
+from sklearn_dpads.grammar import dsl, DSLBuilder
+import sklearn_dpads.grammar.types
+from sklearn_dpads import graph
+
+def f():
+    from sklearn_dpads.graph.edges import Edge
+"""
+    assert import_targets(src, f"{PKG}.search.fake", False, known) == {
+        f"{g}.dsl",  # the submodule
+        g,  # DSLBuilder, a name of grammar/__init__
+        f"{g}.types",
+        f"{PKG}.graph",  # the package, not its submodules
+        f"{PKG}.graph.edges",  # inside a function too
+    }
+    # an __init__ re-exporting its submodules makes no cycle with them ...
+    init = "from sklearn_dpads.grammar.dsl import DSL\nfrom .types import Atom\n"
+    graph = {g: import_targets(init, g, True, known), f"{g}.dsl": {f"{g}.types"}}
+    assert graph[g] == {f"{g}.dsl", f"{g}.types"} and find_cycles(graph) == []
+    # ... unless one reads a name from that __init__
+    graph[f"{g}.dsl"] = import_targets(
+        "from sklearn_dpads.grammar import Atom\n", f"{g}.dsl", False, known
+    )
+    assert find_cycles(graph) == [[g, f"{g}.dsl", g]]

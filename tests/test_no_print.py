@@ -19,11 +19,6 @@ PKG_DIR = Path(__file__).resolve().parents[1] / PKG
 REPORTER = f"{PKG}.search._progress"  # the one module that may write
 _STREAMS = {"stdout", "stderr", "__stdout__", "__stderr__"}
 
-# Known writers that are being removed, as (module, function qualname). Empty
-# now: the last one, ProgramSynthesisClassifier._log (a print in
-# _classifier.py), gave way to the reporter. Add an entry only with a reason.
-_PENDING: set[tuple[str, str]] = set()
-
 
 def console_writes(source: str) -> list[tuple[str, int, str]]:
     """``(function qualname, line, what)`` for every direct console write."""
@@ -84,17 +79,11 @@ def test_no_module_writes_to_the_console():
     problems = [
         f"{module} ({scope}): {', '.join(where)}"
         for (module, scope), where in sorted(_all_writes().items())
-        if (module, scope) not in _PENDING
     ]
     assert not problems, (
         "write through the reporter (search._progress), warn or return instead:\n"
         + "\n".join(problems)
     )
-
-
-def test_pending_writers_still_write():
-    done = _PENDING - set(_all_writes())
-    assert not done, f"no longer writing, remove from _PENDING: {sorted(done)}"
 
 
 def test_checker_catches_console_writes():

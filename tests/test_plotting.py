@@ -150,7 +150,7 @@ def test_plot_search_estimator(fitted):
     # every scored candidate is a point, plus the star of the chosen one
     assert _n_points(ax) == len(scored) + 1
     assert ax.get_xlabel() == "structural cost (productions)"
-    assert ax.get_ylabel() == "validation F1"
+    assert ax.get_ylabel() == "held-out average precision"
     star = ax.collections[-1].get_offsets()[0]
     assert star[1] == pytest.approx(chosen[0]["score"])
 

@@ -6,6 +6,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sklearn_dpads.search.history import SearchRecord
 
@@ -22,6 +23,33 @@ FINETUNE_SHARE = 0.5
 # the refit's time relative to the fine-tune's (it runs the chosen epochs, about
 # half of those run, on all the data instead of the training split)
 REFIT_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class _FinetunePlan:
+    """What the fine-tune and the refit will train, for the time-left estimates."""
+
+    program_epochs: int = 1
+    epochs: int = 0
+    patience: int | None = None
+    n_search: int = 1
+    n_train: int = 1
+    n_total: int = 1
+
+    def scale(self) -> float:
+        """The fine-tune's work relative to one program's in the selection."""
+        scale = self.epochs / max(self.program_epochs, 1)
+        return scale * (self.n_train / max(self.n_search, 1))
+
+    def epochs_run(self, chosen: int) -> int:
+        """Epochs the fine-tune ran: all, or about the best one plus the patience."""
+        if self.patience is None:
+            return self.epochs
+        return min(self.epochs, chosen + self.patience)
+
+    def refit_scale(self) -> float:
+        """Size of all the data relative to the fine-tune's training split."""
+        return self.n_total / self.n_train
 
 
 class SearchReporter:
@@ -59,6 +87,7 @@ class SearchReporter:
         self._bar = None
         self._start = time.perf_counter()
         self._stage_epochs: list[int] | None = None
+        self._finetune = _FinetunePlan()
         self._last_stage = 0.0  # elapsed at the end of the previous stage
         self._rate = None  # seconds per bi-level epoch of the latest stage
         self._schedule_s = None  # estimated (then actual) schedule time
@@ -75,15 +104,45 @@ class SearchReporter:
         """
         return time.perf_counter() - self._start
 
-    def plan(self, stage_epochs: Sequence[int]) -> None:
-        """Announce the fit's schedule, so that lines estimate the time left.
+    def plan(
+        self,
+        stage_epochs: Sequence[int],
+        *,
+        program_epochs: int = 1,
+        finetune_epochs: int = 0,
+        finetune_patience: int | None = None,
+        n_search: int = 1,
+        n_train: int = 1,
+        n_total: int = 1,
+    ) -> None:
+        """Announce the fit's phases, so that lines estimate the time left.
 
         Parameters
         ----------
         stage_epochs : sequence of int
             Bi-level epochs of every schedule stage, in order.
+        program_epochs : int, default=1
+            Epochs of every program trained in the selection.
+        finetune_epochs : int, default=0
+            Most epochs of the fine-tune (0: none).
+        finetune_patience : int or None, default=None
+            Its early-stopping patience.
+        n_search : int, default=1
+            Sequences the selection trains programs on.
+        n_train : int, default=1
+            Sequences the fine-tune trains on.
+        n_total : int, default=1
+            Sequences the refit trains on (all the data).
         """
         self._stage_epochs = [int(e) for e in stage_epochs]
+        self._finetune = _FinetunePlan(
+            program_epochs=program_epochs,
+            epochs=finetune_epochs,
+            patience=finetune_patience,
+            n_search=n_search,
+            n_train=n_train,
+            n_total=n_total,
+        )
 
     def _stage_left(self, k: int, elapsed: float) -> float:
         """Estimated seconds left after schedule stage ``k`` ended at ``elapsed``."""
@@ -131,12 +190,12 @@ class SearchReporter:
             else f"partial ({rec.split})"
         )
         self.message(
-            f"  {rec.phase}: {what} F1 {rec.score:.3f} cost {rec.cost:.0f} "
+            f"  {rec.phase}: {what} held-out AP {rec.score:.3f} cost {rec.cost:.0f} "
             f"objective {rec.objective:.3f}",
             level=2,
         )
 
-    def search_done(self, program, score: float, finetune_scale: float) -> None:
+    def search_done(self, program, score: float) -> None:
         """Show the end of the search (selection and leaf refinement).
 
         Parameters
@@ -145,33 +204,27 @@ class SearchReporter:
             The chosen program.
         score : float
             Its held-out score in the search.
-        finetune_scale : float
-            The fine-tune's work relative to the training of one program in
-            the selection (epochs times data size); 0 when there is none.
         """
         left = None
         if self._schedule_s is not None and self._n_scored:
             per_candidate = (self.elapsed() - self._schedule_s) / self._n_scored
-            left = per_candidate * finetune_scale * (1 + REFIT_SHARE)
+            left = per_candidate * self._finetune.scale() * (1 + REFIT_SHARE)
         self.message(
             f"selection: {self._n_scored} candidates scored, chose "
             f"{self.describe(program)} (score {score:.3f}), " + self._timing(left)
         )
 
-    def finetune_done(self, epochs: int, epochs_run: int, refit_scale: float) -> None:
+    def finetune_done(self, epochs: int) -> None:
         """Show the end of the fine-tune on the training split.
 
         Parameters
         ----------
         epochs : int
             Epochs chosen on the held-out split (0: no refit follows).
-        epochs_run : int
-            Epochs the fine-tune ran.
-        refit_scale : float
-            Size of all the data relative to the training split.
         """
         took = self.elapsed() - self._finetune_start
-        left = took * epochs / max(epochs_run, 1) * refit_scale
+        epochs_run = self._finetune.epochs_run(epochs)
+        left = took * epochs / max(epochs_run, 1) * self._finetune.refit_scale()
         self.message(
             f"fine-tune: {epochs} of {epochs_run} epochs chosen on the held-out "
             "split"

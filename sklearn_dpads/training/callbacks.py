@@ -1,8 +1,10 @@
 """skorch callbacks of the training nets: epoch scores, best epoch, time budget.
 
-:class:`ValidationScores` records the validation F1 (or accuracy) of every
-epoch, scored by :func:`f1_from_logits`; ``_KeepBest`` keeps the parameters of
-the best epoch and ``_TimeBudget`` stops training at a deadline. The nets of
+:class:`ValidationScores` records the validation scores of every epoch: the
+held-out average precision that ranks epochs and candidates
+(:func:`~sklearn_dpads.metrics.ranking_score`), and the F1 and accuracy of
+:func:`f1_from_logits`; ``_KeepBest`` keeps the parameters of the best epoch
+and ``_TimeBudget`` stops training at a deadline. The nets of
 :mod:`sklearn_dpads.training.nets` install all three.
 """
 
@@ -87,9 +89,10 @@ class ValidationScores(Callback):
     n_classes : int
         Number of classes.
     tune_threshold : bool, default=False
-        Binary problems: score by the best-threshold F1.
+        Binary problems: ``valid_f1`` is the best-threshold F1.
     class_weight : array-like or None, default=None
-        Per-class weights: score by the class-weighted accuracy instead of F1.
+        Per-class weights: ``valid_score`` is the class-weighted average
+        precision, and ``valid_f1`` the class-weighted accuracy instead of F1.
     """
 
     def __init__(self, n_classes: int, tune_threshold: bool = False, class_weight=None):

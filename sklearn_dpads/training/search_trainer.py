@@ -29,10 +29,13 @@ class TrainerSettings:
     class_weight : ndarray or None, default=None
         Per-class loss weights.
     score_class_weight : ndarray or None, default=None
-        Per-class weights of the validation score (class-weighted accuracy
-        instead of F1); set when the user gave explicit class costs.
+        Per-class weights of the validation scores, set when the user gave
+        explicit class costs: the score that ranks epochs and candidates
+        becomes the class-weighted average precision, and ``valid_f1`` the
+        class-weighted accuracy.
     tune_threshold : bool, default=False
-        Score binary problems by their best-threshold F1.
+        Binary problems: ``valid_f1`` is the best-threshold F1 (the ranking
+        score, average precision, needs no threshold).
     lr, arch_lr : float, default=0.01
         Adam learning rates of the weights and of the architecture logits.
     program_epochs : int, default=4

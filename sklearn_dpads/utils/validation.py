@@ -1,4 +1,8 @@
-"""Input validation for sequence, per-frame and tabular data."""
+"""Input validation for sequence, per-frame and tabular data.
+
+The low-level checks of sequences (shapes of a list, trailing NaN padding,
+float32 range) are in :mod:`sklearn_dpads.utils._sequences` and exported here.
+"""
 
 from __future__ import annotations
 
@@ -8,210 +12,50 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, validate_data
 
+from sklearn_dpads.utils._sequences import (
+    FLOAT32_MAX,
+    check_float32_range,
+    is_ragged,
+    sequence_shapes,
+    trailing_padding,
+)
+
 __all__ = [
+    "FLOAT32_MAX",
     "Labels",
     "check_X",
+    "check_X_y",
     "check_float32_range",
     "check_y",
     "is_ragged",
+    "real_frame_mask",
     "sequence_shapes",
     "trailing_padding",
 ]
 
-#: Largest finite float32 value; larger float64 values overflow to infinity.
-FLOAT32_MAX = float(np.finfo(np.float32).max)
 
-
-# ----------------------------------------------------------------- helpers
-
-
-def sequence_shapes(X: Any, input_name: str = "X") -> list[tuple[int, ...]] | None:
-    """Return the shapes of the elements of a list of 2-D sequences, else None.
-
-    A list or tuple is taken as a list of sequences when at least one of its
-    elements is 2-D; then every element must be 2-D.
+def real_frame_mask(lengths: Any, n_timesteps: int) -> np.ndarray:
+    """Mask of the real frames of sequences zero-padded to ``n_timesteps``.
 
     Parameters
     ----------
-    X : object
-        Candidate list of ``(n_timesteps_i, n_features)`` arrays.
-    input_name : str, default="X"
-        Name of the input in error messages.
+    lengths : array-like of int of shape (n_samples,)
+        The real length of every sequence.
+    n_timesteps : int
+        The padded length ``T``.
 
     Returns
     -------
-    shapes : list of tuple of int or None
-        The shape of every element, or None when ``X`` is not a non-empty
-        list/tuple with a 2-D element.
-
-    Raises
-    ------
-    ValueError
-        If some elements are 2-D and another one is not (its index and shape
-        are named), or an element cannot be converted to an array.
+    ndarray of bool of shape (n_samples, n_timesteps)
+        True on the real frames (``t < lengths[i]``), False on padding.
     """
-    if not isinstance(X, list | tuple) or len(X) == 0:
-        return None
-    shapes: list[tuple[int, ...] | None] = []
-    for s in X:
-        try:
-            shapes.append(tuple(int(d) for d in np.shape(s)))
-        except (ValueError, TypeError):  # inhomogeneous nested lists
-            shapes.append(None)
-    first_2d = next(
-        (i for i, s in enumerate(shapes) if s is not None and len(s) == 2), None
-    )
-    if first_2d is None:
-        return None
-    for i, shp in enumerate(shapes):
-        if shp is None:
-            raise ValueError(
-                f"{input_name} is a list of sequences, but sequence {i} could not be "
-                "converted to an array (its nested lists have different lengths); "
-                "every sequence must be a 2-D array of shape (n_timesteps, n_features)."
-            )
-        if len(shp) != 2:
-            raise ValueError(
-                f"{input_name} is a list of sequences, but sequence {i} has {len(shp)} "
-                f"dimension(s) (shape {shp}); every sequence must be a 2-D array of "
-                f"shape (n_timesteps, n_features), like sequence {first_2d} (shape "
-                f"{shapes[first_2d]})."
-            )
-    return shapes  # type: ignore[return-value]
-
-
-def is_ragged(X: Any) -> bool:
-    """Whether ``X`` is a list/tuple of 2-D sequences of different shapes.
-
-    Parameters
-    ----------
-    X : object
-        Candidate input.
-
-    Returns
-    -------
-    bool
-        True for a list/tuple of 2-D arrays that are not all of the same
-        shape. False otherwise, including for malformed lists (which
-        :func:`check_X` rejects with a message naming the bad element).
-    """
-    try:
-        shapes = sequence_shapes(X)
-    except ValueError:
-        return False
-    return shapes is not None and len(set(shapes)) > 1
-
-
-def _position(index: tuple[int, ...], sequence: int | None) -> str:
-    parts = []
-    if len(index) == 2:
-        parts.append(f"sequence {index[0]}")
-    elif sequence is not None:
-        parts.append(f"sequence {sequence}")
-    parts.append(f"frame {index[-1]}")
-    return ", ".join(parts)
-
-
-def trailing_padding(
-    X: np.ndarray, *, input_name: str = "X", sequence: int | None = None
-) -> np.ndarray:
-    """Mask of the trailing all-NaN padding frames of sequences.
-
-    A frame is padding when all its features are NaN and every later frame of
-    its sequence is padding too. Any other NaN is an error. Infinity is not
-    checked here.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_timesteps, n_features) or \
-            (n_samples, n_timesteps, n_features)
-        Float sequences: one sequence or a batch of sequences.
-    input_name : str, default="X"
-        Name of the input in error messages.
-    sequence : int, optional
-        Index of the sequence, for error messages about a single 2-D
-        sequence of a list.
-
-    Returns
-    -------
-    padding : ndarray of bool of shape ``X.shape[:-1]``
-        True on padding frames. The number of real frames of a sequence is
-        ``n_timesteps - padding.sum(axis=-1)``.
-
-    Raises
-    ------
-    ValueError
-        If a frame has some but not all features NaN, or an all-NaN frame
-        is followed by a frame with values; the message names the sequence
-        and the frame.
-    """
-    X = np.asarray(X)
-    if X.ndim not in (2, 3):
-        raise ValueError(
-            f"Expected sequences of shape (n_timesteps, n_features) or (n_samples, "
-            f"n_timesteps, n_features), got an array of shape {X.shape}."
-        )
-    nan = np.isnan(X)
-    if not nan.any():
-        return np.zeros(X.shape[:-1], dtype=bool)
-    frame_nan = nan.all(axis=-1)
-    partial = nan.any(axis=-1) & ~frame_nan
-    if partial.any():
-        where = _position(tuple(np.argwhere(partial)[0]), sequence)
-        raise ValueError(
-            f"Input {input_name} contains NaN inside a frame ({where}). NaN is only "
-            "allowed as padding: whole frames (all features NaN) at the end of a "
-            "sequence."
-        )
-    padding = np.flip(
-        np.logical_and.accumulate(np.flip(frame_nan, axis=-1), axis=-1), axis=-1
-    )
-    stray = frame_nan & ~padding
-    if stray.any():
-        where = _position(tuple(np.argwhere(stray)[0]), sequence)
-        raise ValueError(
-            f"Input {input_name} contains NaN padding frames that are followed by "
-            f"valid frames ({where}); NaN padding frames must be trailing."
-        )
-    return padding
-
-
-def check_float32_range(
-    X: np.ndarray, *, input_name: str = "X", sequence: int | None = None
-) -> None:
-    """Reject finite values that overflow when cast to float32.
-
-    Parameters
-    ----------
-    X : ndarray
-        Float array without NaN.
-    input_name : str, default="X"
-        Name of the input in error messages.
-    sequence : int, optional
-        Index of the sequence, for error messages about a list element.
-
-    Raises
-    ------
-    ValueError
-        If some ``abs(value)`` exceeds ``np.finfo(np.float32).max``
-        (about 3.4e38): the cast to float32 would make it infinite.
-    """
-    if X.dtype.itemsize <= 4 or X.size == 0:
-        return
-    with np.errstate(invalid="ignore"):
-        big = max(float(np.max(X)), -float(np.min(X)))
-    if big > FLOAT32_MAX:
-        where = f" (sequence {sequence})" if sequence is not None else ""
-        raise ValueError(
-            f"Input {input_name}{where} contains values too large for float32: the "
-            f"largest absolute value is {big:.6g}, but float32 holds at most "
-            f"{FLOAT32_MAX:.8g} (np.finfo(np.float32).max). Rescale the features."
-        )
+    return np.arange(n_timesteps)[None, :] < np.asarray(lengths)[:, None]
 
 
 def _reshape_msg(ndim: int) -> str:
@@ -274,7 +118,7 @@ def check_X(
         x, lengths = _check_ragged(estimator, X, reset=reset)
         return x, lengths, y
 
-    if sp_issparse(X):
+    if issparse(X):
         raise TypeError(
             f"Sparse data was passed to {name}, but dense data is required. Use "
             "'.toarray()' to convert to a dense numpy array."
@@ -393,16 +237,6 @@ def _check_ragged(
     return x, lengths
 
 
-def sp_issparse(X: Any) -> bool:
-    """Whether ``X`` is a scipy sparse matrix or array."""
-    try:
-        import scipy.sparse as sp
-
-        return sp.issparse(X)
-    except ImportError:  # pragma: no cover
-        return False
-
-
 def _set_or_check_features(estimator, F: int, ndim: int, reset: bool) -> None:
     if reset:
         estimator.n_features_in_ = F
@@ -519,7 +353,7 @@ def check_y(
                 f"Per-frame y has {y_arr.shape[1]} time steps but X has {T}; "
                 "give one label per frame, shape (n_samples, n_timesteps)."
             )
-        valid = np.arange(T)[None, :] < np.asarray(lengths)[:, None]
+        valid = real_frame_mask(lengths, T)
         flat = y_arr[valid]
         _check_targets(flat)
         return Labels(flat, valid, "frame")
@@ -537,6 +371,47 @@ def check_y(
         )
     _check_targets(y_arr)
     return Labels(y_arr, None, "sequence")
+
+
+def check_X_y(
+    estimator: Any, X: Any, y: Any, *, reset: bool
+) -> tuple[np.ndarray, np.ndarray | None, Labels]:
+    """Validate X and its labels: :func:`check_X`, then :func:`check_y`.
+
+    ``y`` also reaches :func:`check_X` (scikit-learn's checks of tabular X
+    and y together, consistent numbers of samples) unless ``X`` is a list of
+    sequences of different lengths.
+
+    Parameters
+    ----------
+    estimator : object
+        The estimator, as in :func:`check_X`.
+    X : array-like or list of array-like
+        As in :func:`check_X`.
+    y : array-like or list of array-like
+        As in :func:`check_y`.
+    reset : bool
+        True in ``fit``.
+
+    Returns
+    -------
+    x : ndarray of float32
+        ``(n, F)`` (tabular) or ``(n, T, F)`` (sequences, padded with zeros).
+    lengths : ndarray of int64 of shape (n,) or None
+        True sequence lengths (None for tabular input).
+    labels : Labels
+        The validated labels.
+
+    Raises
+    ------
+    ValueError
+        For invalid X or y (see :func:`check_X` and :func:`check_y`).
+    TypeError
+        For sparse X or labels of mixed types.
+    """
+    ragged = is_ragged(X)
+    x, lengths, _ = check_X(estimator, X, None if ragged else y, reset=reset)
+    return x, lengths, check_y(y, x, lengths, ragged=ragged)
 
 
 def _check_ragged_y(y: Any, x: np.ndarray, lengths: np.ndarray) -> Labels:
@@ -566,8 +441,7 @@ def _check_ragged_y(y: Any, x: np.ndarray, lengths: np.ndarray) -> Labels:
             )
     flat = np.concatenate(ys)
     _check_targets(flat)
-    valid = np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None]
-    return Labels(flat, valid, "frame")
+    return Labels(flat, real_frame_mask(lengths, x.shape[1]), "frame")
 
 
 def _check_targets(y: np.ndarray) -> None:

@@ -174,8 +174,11 @@ def test_reporter_verbosity(verbose, capsys):
             out[0],
         )
     else:
-        assert "[x]   select: <prog> F1 0.700 cost 3 objective 0.330" in out
-        assert "[x]   select: partial (map) F1 0.600 cost 3 objective 0.430" in out
+        assert "[x]   select: <prog> held-out AP 0.700 cost 3 objective 0.330" in out
+        assert (
+            "[x]   select: partial (map) held-out AP 0.600 cost 3 objective 0.430"
+            in out
+        )
 
 
 def test_record_as_dict_keeps_the_history_keys():
@@ -200,7 +203,16 @@ def test_reporter_estimates_the_time_left(monkeypatch, capsys):
     now = [100.0]
     monkeypatch.setattr(_progress.time, "perf_counter", lambda: now[0])
     rep = SearchReporter(1, describe=lambda p: f"<{p}>", prefix="[x]")
-    rep.plan([4, 2, 0])
+    # the fine-tune: twice a selection program's epochs on twice its data
+    rep.plan(
+        [4, 2, 0],
+        program_epochs=20,
+        finetune_epochs=40,
+        finetune_patience=5,
+        n_search=50,
+        n_train=100,
+        n_total=200,
+    )
 
     def stage(t, k, epochs):
         now[0] = 100.0 + t
@@ -212,10 +224,10 @@ def test_reporter_estimates_the_time_left(monkeypatch, capsys):
     rep(SearchRecord("select", 0.7, 8.0, 0.01, 3.0, program="prog"))
     rep(SearchRecord("select", 0.8, 12.0, 0.01, 3.0, program="prog"))
     now[0] = 112.0  # 3 s per program in the selection
-    rep.search_done("prog", 0.8, finetune_scale=4.0)
+    rep.search_done("prog", 0.8)
     rep.finetune_start()
     now[0] = 114.0
-    rep.finetune_done(epochs=5, epochs_run=10, refit_scale=2.0)
+    rep.finetune_done(epochs=5)  # of 5 + 5 (patience) run
     out = capsys.readouterr().out.splitlines()
     share = _progress.SELECTION_SHARE + _progress.FINETUNE_SHARE
     assert out[0].startswith("[x] stage 1/3: depth 2")

@@ -1,0 +1,137 @@
+"""The run of a :class:`~sklearn_dpads._fit_plan.FitPlan`.
+
+``run_plan`` searches a program, folds its redundant leaves, fine-tunes it
+(:func:`~sklearn_dpads.training.finetune.finetune`), sets the decision
+threshold on the held-out split and refits it on all the data.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from sklearn_dpads._fit_plan import FitPlan
+from sklearn_dpads._threshold import tune_logit_offset
+from sklearn_dpads.search.driver import run_search
+from sklearn_dpads.search.schedule import SearchClock
+from sklearn_dpads.semantics.canonical import canonicalize
+from sklearn_dpads.training.data import SequenceDataset
+from sklearn_dpads.training.finetune import finetune
+from sklearn_dpads.training.nets import valid_binary_logits
+from sklearn_dpads.training.search_trainer import SkorchSearchTrainer
+from sklearn_dpads.utils._torch import seeded_torch
+
+__all__ = ["FitOutcome", "run_plan"]
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """What :func:`run_plan` found.
+
+    Parameters
+    ----------
+    program : Program
+        The chosen program.
+    module : ProgramModule
+        It, trained (float64, CPU, eval mode).
+    score : float
+        Its validation score in the search.
+    logit_offset : float
+        The binary decision threshold as a logit offset.
+    timed_out : bool
+        Whether ``max_time`` cut the search or the fine-tune short.
+    """
+
+    program: Any
+    module: Any
+    score: float
+    logit_offset: float
+    timed_out: bool
+
+
+def run_plan(plan: FitPlan, data: SequenceDataset, reporter=None) -> FitOutcome:
+    """Search a program, fine-tune it, set the threshold, refit it on all the data.
+
+    Parameters
+    ----------
+    plan : FitPlan
+        The plan.
+    data : SequenceDataset
+        All the training data, scaled.
+    reporter : SearchReporter, default=None
+        Receives every :class:`~sklearn_dpads.search.SearchRecord`, and is
+        told the fit's phases as they start and end (it estimates the time
+        left from them).
+
+    Returns
+    -------
+    FitOutcome
+        The program and its trained module.
+    """
+    fit_clock = SearchClock(plan.total_time)
+    search_clock = SearchClock(plan.search_time)
+    if reporter is not None:
+        reporter.plan(
+            [st.epochs for st in plan.search.stages()],
+            program_epochs=plan.trainer.program_epochs,
+            finetune_epochs=plan.finetune_epochs,
+            finetune_patience=plan.finetune_patience,
+            n_search=len(plan.search_train),
+            n_train=len(plan.idx_train),
+            n_total=len(data),
+        )
+    with seeded_torch(plan.seed, plan.search.device):
+        trainer = SkorchSearchTrainer(
+            data.subset(plan.search_train),
+            data.subset(plan.search_arch),
+            plan.trainer,
+            clock=search_clock,
+        )
+        result = run_search(
+            plan.dsl,
+            plan.hole,
+            trainer,
+            plan.search,
+            seeds=plan.search_seeds,
+            clock=search_clock,
+            record=reporter,
+        )
+        # redundant leaves are folded before anything else sees the program
+        module = canonicalize(result.module)
+        if reporter is not None:
+            reporter.search_done(module.program, result.score)
+            reporter.finetune_start()
+        held = data.subset(plan.idx_arch)
+        offset = plan.logit_offset
+
+        def before_refit(model, epochs: int) -> None:
+            # the threshold is tuned on predictions of a model not trained on
+            # the held-out split
+            nonlocal offset
+            if plan.threshold == "tune":
+                offset = tune_logit_offset(*valid_binary_logits(model, held))
+            if reporter is not None and plan.finetune_epochs > 0:
+                reporter.finetune_done(epochs)
+
+        module, _ = finetune(
+            module,
+            data.subset(plan.idx_train),
+            held,
+            data,
+            plan.trainer,
+            max_epochs=plan.finetune_epochs,
+            patience=plan.finetune_patience,
+            batch_size=plan.finetune_batch_size,
+            seed=plan.finetune_seed,
+            clock=fit_clock,
+            before_refit=before_refit,
+        )
+    module = copy.deepcopy(module).to("cpu").double().eval()
+    return FitOutcome(
+        module.program,
+        module,
+        result.score,
+        float(offset),
+        result.timed_out or fit_clock.out(),
+    )
