@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
 from sklearn_dpads.grammar.dsl import DSL
-from sklearn_dpads.utils.validation import check_X
+from sklearn_dpads.utils.validation import check_X, real_frame_mask
 
 __all__ = ["feature_group_importance", "unwrap_fitted"]
 
@@ -126,11 +126,11 @@ def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
     dsl: DSL = estimator.dsl_
     names, group_of = _feature_names(estimator, dsl), {}
     for prod in dsl.productions:
-        for j in (prod.params.get("indices") if prod.kind == "affine" else None) or ():
+        for j in (prod.params.get("indices") if prod.kind.affine_leaf else None) or ():
             group_of.setdefault(int(j), str(prod.params.get("group") or prod.name))
     X = X if pre is None else pre.transform(X)
     x, lengths, _ = check_X(estimator, X, reset=False)
-    frames = x[np.arange(x.shape[1]) < lengths[:, None]] if x.ndim == 3 else x
+    frames = x[real_frame_mask(lengths, x.shape[1])] if x.ndim == 3 else x
     if frames.shape[0] == 0:
         raise ValueError("X has no frames.")
     z = estimator.scaler_.transform(frames.astype(np.float64))
@@ -138,7 +138,7 @@ def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
     totals: dict[str, float] = {}
     for path, sub in estimator.program_.walk():
         prod = dsl[sub.symbol] if sub.symbol in dsl else None
-        if prod is None or prod.kind != "affine":
+        if prod is None or not prod.kind.affine_leaf:
             continue
         if (leaf := _leaf_weights(estimator, path, dsl.n_features)) is None:
             raise TypeError(

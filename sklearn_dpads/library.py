@@ -11,8 +11,8 @@ import torch
 
 from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.grammar.dsl import DSL
-from sklearn_dpads.grammar.production import (
-    Production,
+from sklearn_dpads.grammar.production import Production
+from sklearn_dpads.kinds import (
     add_production,
     affine_production,
     constant_production,
@@ -144,8 +144,9 @@ def default_dsl(
 ) -> DSL:
     """The dPads/NEAR DSL over ``n_features`` inputs.
 
-    Productions: ``map``, ``map_prefixes``, ``fold``, ``last5_avg``,
-    ``last10_avg``, ``window5_avg``, ``window11_avg``, ``ite``, ``add``,
+    Productions: ``map``, ``map_prefixes``, ``fold``, the window averages
+    ``last5_avg``, ``last10_avg``, ``last3_avg`` and ``last6_avg`` (of the
+    last 5, 10, 3 and 6 frames), ``ite``, ``add``,
     ``multiply``, one ``affine_<group>`` leaf per feature group, the full
     ``affine`` leaf and a learned constant ``const``. Optionally (both off by
     default): the frame difference ``diff`` (after the windows) and learnable
@@ -171,18 +172,18 @@ def default_dsl(
         User productions (see :func:`make_production`).
     filters : sequence of int, default=()
         Lengths ``K`` of learnable causal temporal filters (see
-        :func:`~sklearn_dpads.grammar.filter_production`). For each length,
+        :func:`~sklearn_dpads.kinds.filter_production`). For each length,
         one leaf ``filter<K>_<group>`` per feature group and, when
         ``full_affine``, ``filter<K>`` over all features. A filter fills
         ``list -> atom`` holes with ``b + sum_{j<K} W_j x_{t-j}[group]``.
     difference : bool, default=False
         Include ``diff``, which applies its argument to the frame differences
         ``x_t - x_{t-1}`` (zero at the first frame); see
-        :func:`~sklearn_dpads.grammar.difference_production`.
+        :func:`~sklearn_dpads.kinds.difference_production`.
     fold_width : int or None, default=None
         Size of the ``fold`` state; the fold then ends with a learned affine
         readout of its last state (see
-        :func:`~sklearn_dpads.grammar.fold_production`). None: the state has
+        :func:`~sklearn_dpads.kinds.fold_production`). None: the state has
         the output's size (one number for a binary problem), no readout.
 
     Returns
@@ -201,10 +202,10 @@ def default_dsl(
         map_production(),
         map_prefixes_production(),
         fold_production("fold", fold_width),
-        window_production("last5_avg", 4, 0),
-        window_production("last10_avg", 9, 0),
-        window_production("window5_avg", 2, 2),
-        window_production("window11_avg", 5, 5),
+        window_production("last5_avg", 4),
+        window_production("last10_avg", 9),
+        window_production("last3_avg", 2),
+        window_production("last6_avg", 5),
     ]
     if difference:
         prods.append(difference_production("diff"))

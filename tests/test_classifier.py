@@ -54,7 +54,7 @@ def test_multiclass_string_labels(fast_params):
     clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
     assert list(clf.classes_) == ["high", "low", "mid"]
     assert clf.predict_proba(X).shape == (120, 3)
-    assert clf.score(X, y) > 0.5  # chance is 1/3; FAST budgets find e.g. window5_avg
+    assert clf.score(X, y) > 0.5  # chance is 1/3; FAST budgets find e.g. last3_avg
 
 
 def test_ragged_and_nan_padding_agree(fast_params):

@@ -171,7 +171,7 @@ def test_public_objects_are_found():
         "sklearn_dpads.grammar.dsl.DSL",
         "sklearn_dpads.grammar.dsl.DSL.productions",
         "sklearn_dpads.program.Program.parse",
-        "sklearn_dpads.semantics.modules.MapModule.forward",
+        "sklearn_dpads.kinds.map.MapModule.forward",
         "sklearn_dpads.datasets.make_planted_sequences",
     ):
         assert name in objects, name

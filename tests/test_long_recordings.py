@@ -26,8 +26,8 @@ import torch
 
 from sklearn_dpads import ProgramSynthesisClassifier
 from sklearn_dpads.export import load_python_program
-from sklearn_dpads.grammar.production import fold_production
 from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import fold_production
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import compile_program
 from sklearn_dpads.training.data import SequenceDataset
@@ -63,26 +63,26 @@ PER_FRAME = [
     "(map_prefixes (fold3 (ite (affine_c) (affine) (affine_a))))",
     "(map_prefixes (last5_avg (affine_a)))",
     "(map_prefixes (last10_avg (multiply (affine) (affine))))",
-    "(map_prefixes (window5_avg (affine_b)))",
-    "(map_prefixes (window11_avg (add (affine_c) (const))))",
+    "(map_prefixes (last3_avg (affine_b)))",
+    "(map_prefixes (last6_avg (add (affine_c) (const))))",
     "(map_prefixes (filter3_b))",
     "(map_prefixes (ite (filter3) (filter3_a) (filter3_c)))",
     "(diff (map (affine_b)))",
     "(ite (diff (filter3)) (map_prefixes (diff (filter3_a))) (diff (map (affine))))",
-    "(ite (window11_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
+    "(ite (last6_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
 ]
 # per-sequence programs (list -> atom)
 PER_SEQUENCE = [
     "(fold (affine))",
     "(fold3 (ite (affine_a) (affine) (multiply (affine_b) (const))))",
     "(ite (filter3_b) (diff (last5_avg (multiply (affine_a) (affine_a)))) (fold (affine)))",
-    "(diff (diff (window5_avg (affine_c))))",
+    "(diff (diff (last3_avg (affine_c))))",
 ]
 # cheap on 200,000 frames (no frame loop): a linear fold, windows, a filter,
 # frame differences, map and ite
 LONG = (
     "(ite (fold (affine_a)) (map_prefixes (last10_avg (affine))) (diff (ite "
-    "(filter3_b) (map_prefixes (window11_avg (multiply (affine_c) (affine)))) "
+    "(filter3_b) (map_prefixes (last6_avg (multiply (affine_c) (affine)))) "
     "(map (affine)))))"
 )
 

@@ -359,11 +359,8 @@ def test_plot_temporal_filters_without_filters_writes_a_note():
 
 
 def test_plot_temporal_filters_estimator():
-    from sklearn_dpads.grammar import (
-        DSLBuilder,
-        difference_production,
-        filter_production,
-    )
+    from sklearn_dpads.grammar import DSLBuilder
+    from sklearn_dpads.kinds import difference_production, filter_production
 
     dsl = (
         DSLBuilder(2, feature_names=["pos", "speed"])

@@ -45,8 +45,8 @@ def test_fit_and_export_with_filters_and_difference(label_type):
 
 def test_filters_and_difference_can_be_searched_and_exported():
     """A search space where every sequence-level choice is a filter or a diff."""
-    from sklearn_dpads.grammar import (
-        DSLBuilder,
+    from sklearn_dpads.grammar import DSLBuilder
+    from sklearn_dpads.kinds import (
         add_production,
         difference_production,
         filter_production,

@@ -383,22 +383,22 @@ def to_python_source(
 
 
 def _affine_leaves_comment(module: ProgramModule) -> list[str]:
-    """Header lines naming the features each affine and filter production reads."""
+    """Header lines naming the features each leaf of the program reads.
+
+    Each production's kind gives its section and line
+    (:meth:`Kind.export_summary <sklearn_dpads.grammar.Kind.export_summary>`);
+    sections come in alphabetical order, lines in program order.
+    """
     last = {sub.symbol: path for path, sub in module.program.walk()}
-    lines: dict[str, list[str]] = {"affine": [], "filter": []}
+    lines: dict[str, list[str]] = {}
     for symbol, _ in sorted(last.items(), key=lambda item: item[1]):
         prod = module.dsl[symbol]
-        if prod.kind in lines:
-            idx, grp = prod.params.get("indices"), prod.params.get("group")
-            sel = "all features" if idx is None else f"features {list(idx)}"
-            extra = "" if grp is None else f", group {comment_text(grp)}"
-            if prod.kind == "filter":
-                extra += f", last {prod.params['length']} frames"
-            lines[prod.kind].append(f"#   {prod.name}: {sel}{extra}")
+        summary = prod.kind.export_summary(prod)
+        if summary is not None:
+            lines.setdefault(summary[0], []).append(f"#   {summary[1]}")
     out = []
-    for kind, title in (("affine", "Affine leaves"), ("filter", "Temporal filters")):
-        if lines[kind]:
-            out += [f"# {title}:", *lines[kind]]
+    for title in sorted(lines):
+        out += [f"# {title}:", *lines[title]]
     return out
 
 

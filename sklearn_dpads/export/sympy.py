@@ -198,6 +198,12 @@ def _time_symbol(features: list[sympy.Symbol]) -> sympy.Symbol:
 
 
 class _Builder:
+    """Builds a node's sympy column through its kind (:meth:`Kind.sympy
+    <sklearn_dpads.grammar.Kind.sympy>`), offering the kinds what they need."""
+
+    sympy = sympy
+    sigmoid = sigmoid
+
     def __init__(self, module: ProgramModule, features: list[sympy.Symbol]) -> None:
         self.module = module
         self.features = features
@@ -206,77 +212,23 @@ class _Builder:
 
     def build(self, node: TypedNode, inputs: list[sympy.Symbol]) -> list[sympy.Expr]:
         """Column of k expressions for ``node`` (atom level: in terms of inputs)."""
-        prod = node.production
-        kind = prod.kind
-        k = node.hole.output.size
-        args = node.children
-        if kind == "affine":
-            return self._affine(node, inputs)
-        if kind == "filter":
-            return self._filter(node)
-        if kind == "constant":
-            return [sympy.Float(v) for v in self.module.leaf(node.path).value]
-        if kind == "add":
-            a, b = (self.build(c, inputs) for c in args)
-            return [u + v for u, v in zip(a, b)]
-        if kind == "multiply":
-            a, b = (self.build(c, inputs) for c in args)
-            return [u * v for u, v in zip(a, b)]
-        if kind == "elementwise":
-            fn = prod.params.get("sympy_function") or sympy.Function(prod.name)
-            vals = [self.build(c, inputs) for c in args]
-            return [sympy.sympify(fn(*[v[j] for v in vals])) for j in range(k)]
-        if kind == "ite":
-            c, f, g = (self.build(a, inputs) for a in args)
-            s = sigmoid(_beta(self.module.leaf(node.path).beta) * c[0])
-            return [s * u + (1 - s) * v for u, v in zip(f, g)]
-        wrap = sympy.Function(_camel(prod.name))
-        if kind in ("map", "window", "difference"):
-            body = self.build(args[0], self.features)
-            return [wrap(b) for b in body]
-        if kind == "map_prefixes":
-            return [wrap(b) for b in self.build(args[0], self.features)]
-        if kind == "fold":
-            leaf = self.module.leaf(node.path)
-            h = leaf.width
-            body = self.build(args[0], self.features + accumulator_symbols(h))
-            if h == 1:
-                states = [wrap(body[0])]
-            else:
-                mat = sympy.ImmutableMatrix(body)
-                states = [wrap(mat, sympy.Integer(j)) for j in range(h)]
-            if leaf.weight is None:
-                return states
-            # the readout: an affine function of the last state
-            return [
-                sympy.Add(
-                    *[sympy.Float(w) * s for w, s in zip(row, states)],
-                    sympy.Float(b),
-                )
-                for row, b in zip(leaf.weight, leaf.bias)
-            ]
-        raise TypeError(f"Cannot export production kind {kind!r} to sympy.")
+        return node.production.kind.sympy(self, node, inputs)
 
-    def _affine(self, node: TypedNode, inputs: list[sympy.Symbol]) -> list[sympy.Expr]:
-        leaf = self.module.leaf(node.path)
-        out = []
-        for row, bias in zip(leaf.weight, leaf.bias):
-            terms = [sympy.Float(w) * inputs[i] for w, i in zip(row, leaf.indices)]
-            out.append(sympy.Add(*terms, sympy.Float(bias)))
-        return out
+    def leaf(self, node: TypedNode):
+        """The node's parameters as plain floats."""
+        return self.module.leaf(node.path)
 
-    def _filter(self, node: TypedNode) -> list[sympy.Expr]:
-        leaf = self.module.leaf(node.path)
-        bases = {i: sympy.IndexedBase(self.features[i]) for i in leaf.indices}
-        out = []
-        for w_out, bias in zip(leaf.weight, leaf.bias):
-            terms = [
-                sympy.Float(w) * bases[i][self.time - j]
-                for j, w_lag in enumerate(w_out)
-                for w, i in zip(w_lag, leaf.indices)
-            ]
-            out.append(sympy.Add(*terms, sympy.Float(bias)))
-        return out
+    @staticmethod
+    def wrap(production) -> sympy.FunctionClass:
+        """The undefined sequence function named after ``production``."""
+        return sympy.Function(_camel(production.name))
+
+    @staticmethod
+    def number(value: float) -> sympy.Expr:
+        """An exact sympy number: an Integer when ``value`` is integral."""
+        return _beta(value)
+
+    accumulator_symbols = staticmethod(accumulator_symbols)
 
 
 def _try_simplify(expr: sympy.Expr) -> sympy.Expr:

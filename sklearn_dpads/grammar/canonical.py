@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sklearn_dpads.grammar.dsl import DSL
+from sklearn_dpads.grammar.kind import Kind
 from sklearn_dpads.grammar.production import Production
 
 __all__ = ["fold_pair", "canonical_form", "canonical_cost"]
@@ -32,13 +33,14 @@ def _covers(outer: Production, inner: Production) -> bool:
     return big is None or (small is not None and set(small) <= set(big))
 
 
-def fold_pair(kind: str, a: Production, b: Production) -> Literal[0, 1] | None:
+def fold_pair(kind: Kind, a: Production, b: Production) -> Literal[0, 1] | None:
     """Which argument of ``kind(a, b)`` absorbs the other, for two leaves.
 
     Parameters
     ----------
-    kind : str
-        The combinator's kind (``"add"`` or ``"multiply"``; others never fold).
+    kind : Kind
+        The combinator's kind (only sums and products fold: its
+        :attr:`~sklearn_dpads.grammar.kind.Kind.algebra`).
     a, b : Production
         The productions of its two arguments.
 
@@ -48,20 +50,23 @@ def fold_pair(kind: str, a: Production, b: Production) -> Literal[0, 1] | None:
         The argument whose production the folded leaf keeps (0: ``a``, 1:
         ``b``), or None when the pair does not fold.
     """
-    leaves = ("affine", "constant")
-    if kind not in ("add", "multiply") or a.kind not in leaves or b.kind not in leaves:
+    if kind.algebra is None or not (_foldable(a) and _foldable(b)):
         return None
-    if a.kind == "constant":
+    if a.kind.constant_leaf:
         return 1
-    if b.kind == "constant":
+    if b.kind.constant_leaf:
         return 0
-    if kind == "multiply":  # a product of two affine leaves is quadratic
+    if kind.algebra == "product":  # a product of two affine leaves is quadratic
         return None
     if _covers(b, a):
         return 1
     if _covers(a, b):
         return 0
     return None
+
+
+def _foldable(p: Production) -> bool:
+    return p.kind.affine_leaf or p.kind.constant_leaf
 
 
 def canonical_form(program, dsl: DSL):

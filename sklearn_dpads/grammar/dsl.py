@@ -49,7 +49,7 @@ class DSL:
             if p.name in seen:
                 raise GrammarError(f"Duplicate production name {p.name!r} in DSL.")
             seen.add(p.name)
-            if p.kind in ("affine", "filter") and p.params.get("indices") is not None:
+            if p.params.get("indices") is not None:  # a leaf over a feature group
                 bad = [i for i in p.params["indices"] if i >= n_features]
                 if bad:
                     raise GrammarError(

@@ -19,7 +19,10 @@ The weight matrices depend only on the parameters, so they are built once
 per forward pass and reused for every input (every frame of a ``fold``).
 A plan covers every edge into its root candidate set (``map`` and the four
 windows of a node all read the same child set on the same frames), and its
-output on an input is computed once per forward pass.
+output on an input is computed once per forward pass. Plans are built, held
+and dropped by the :class:`~sklearn_dpads.graph.DerivationGraph` (which knows
+when its structure changes: :meth:`DerivationGraph.atom_plan
+<sklearn_dpads.graph.DerivationGraph.atom_plan>`), never by the edges.
 The neural fillers of a partially unfolded graph's frontier are run once
 each per input, and their outputs are stacked after the deeper level's
 mixtures for the combinators to gather. The result equals the recursive
@@ -35,21 +38,38 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
-from sklearn_dpads.semantics.modules import (
-    AddModule,
-    AffineModule,
-    ConstantModule,
-    IteModule,
-    MultiplyModule,
-)
+from sklearn_dpads.semantics.modules import ProductionModule
 from sklearn_dpads.semantics.ops import Evaluation
 
 if TYPE_CHECKING:  # annotations only: the edges need not be imported to plan them
     from sklearn_dpads.graph.edges import Edge
 
-__all__ = ["AtomPlan", "build_atom_plan"]
+__all__ = ["AtomPlan", "PlanCache", "build_atom_plan"]
 
-_COMBINATORS = {AddModule: "add", MultiplyModule: "multiply", IteModule: "ite"}
+
+def _kind(candidate):
+    """The kind of a candidate module (None for a neural filler or an edge)."""
+    if isinstance(candidate, ProductionModule):
+        return candidate.production.kind
+    return None
+
+
+def _batched(candidate) -> bool:
+    """Whether the plan batches ``candidate`` as a combinator of its level."""
+    kind = _kind(candidate)
+    return kind is not None and kind.plan_rank is not None
+
+
+def _affine_map(candidate):
+    """``(index, weight, bias)`` of a leaf the plan's bank holds, else None."""
+    kind = _kind(candidate)
+    return None if kind is None else kind.affine_map(candidate)
+
+
+def _has_weights(candidate) -> bool | None:
+    """True for a bank leaf with weights, False for a bias-only one, else None."""
+    part = _affine_map(candidate)
+    return None if part is None else part[0] is not None
 
 
 class AtomPlan:
@@ -60,7 +80,7 @@ class AtomPlan:
     levels : list of dict
         One entry per level, deepest first, with the level's rows (candidate
         outputs in stacking order) and the edges into it.
-    leaves : list of AffineModule
+    leaves : list of ProductionModule
         Every live affine leaf, ordered by level.
     root_edge : Edge
         One edge into the root candidate set (the plan covers all of them).
@@ -77,11 +97,12 @@ class AtomPlan:
         ]
         rows, cols, start = [], [], 0
         for m in leaves:
-            if isinstance(m, ConstantModule):  # a bias-only row block
-                start += m.value.shape[0]
+            index, weight, bias = _affine_map(m)
+            if index is None:  # a constant: a bias-only row block
+                start += bias.shape[0]
                 continue
-            k = m.linear.out_features
-            sel = m.index.tolist()
+            k = weight.shape[0]
+            sel = index.tolist()
             for r in range(k):
                 rows.extend([start + r] * len(sel))
                 cols.extend(sel)
@@ -100,13 +121,11 @@ class AtomPlan:
             # every leaf's weights scattered into the full input width: one
             # (N, d) x (d, n_leaves * k) product instead of a sparse block matrix
             # (constants are rows with no weights and their value as bias)
-            affine = [m for m in self.leaves if isinstance(m, AffineModule)]
-            bias = [
-                m.linear.bias if isinstance(m, AffineModule) else m.value
-                for m in self.leaves
-            ]
+            maps = [_affine_map(m) for m in self.leaves]
+            affine = [weight for index, weight, _ in maps if index is not None]
+            bias = [b for _, _, b in maps]
             if affine:
-                values = torch.cat([m.linear.weight.reshape(-1) for m in affine])
+                values = torch.cat([weight.reshape(-1) for weight in affine])
                 rows, cols = (t.to(values.device) for t in self.bank_pos)
                 weight = values.new_zeros(self.bank_shape)
                 out["bank_weight"] = weight.index_put((rows, cols), values)
@@ -126,7 +145,7 @@ class AtomPlan:
             )
             mix.append(torch.softmax(logits, dim=1))
         out["mix"] = mix
-        # index tensors and temperatures on the device, once per forward pass
+        # index tensors and per-member scalars on the device, once per pass
         dtype = out["mix"][0].dtype
         out["combinators"] = [
             [
@@ -134,9 +153,9 @@ class AtomPlan:
                     kind,
                     torch.cat(args).to(device),
                     len(args),
-                    _beta(kind, lv, device, dtype),
+                    _parameter(params, device, dtype),
                 )
-                for kind, args in lv["combinators"]
+                for kind, args, params in lv["combinators"]
             ]
             for lv in self.levels
         ]
@@ -160,6 +179,12 @@ class AtomPlan:
     def is_current(self) -> bool:
         """Whether every covered edge still has the valid candidates it was planned with.
 
+        An edge narrowed with :meth:`Edge.set_valid
+        <sklearn_dpads.graph.Edge.set_valid>` since the plan was built makes
+        it stale. (The rest of what a plan reads, the reachable candidates
+        and the edges into them, only changes in the graph's ``refresh``,
+        which drops every plan.)
+
         Returns
         -------
         bool
@@ -170,14 +195,15 @@ class AtomPlan:
     def __call__(self, x: torch.Tensor, ctx: Evaluation) -> torch.Tensor:
         """The mixtures of every edge into the root set on ``x`` of shape ``(N, d)``.
 
-        Computed once per input and forward pass (cached in ``ctx``).
+        Computed once per input and forward pass, from weight tensors built
+        once per forward pass (both memoised in ``ctx``).
 
         Parameters
         ----------
         x : torch.Tensor
             Atom input ``(N, d)``.
-        ctx : dict
-            Per-forward cache (holds the plan's weight tensors and outputs).
+        ctx : Evaluation
+            State of the forward pass.
 
         Returns
         -------
@@ -202,16 +228,10 @@ class AtomPlan:
             if lv["fillers"]:  # neural fillers of the frontier, after the mixtures
                 fill = torch.stack([f(x, None, ctx) for f in lv["fillers"]])
                 src = fill if mixed is None else torch.cat([mixed, fill], 0)
-            for kind, index, arity, beta in w["combinators"][k]:
+            for kind, index, arity, parameter in w["combinators"][k]:
                 # every argument of every member of this kind: one gather
                 a = src.index_select(0, index).unflatten(0, (arity, -1))
-                if kind == "add":
-                    parts.append(a[0] + a[1])
-                elif kind == "multiply":
-                    parts.append(a[0] * a[1])
-                else:  # ite: else + s * (then - else)
-                    g = torch.sigmoid(a[0] if beta is None else beta * a[0])
-                    parts.append(torch.lerp(a[2], a[1], g))
+                parts.append(kind.plan_combine(a, parameter))
             stacked = parts[0] if len(parts) == 1 else torch.cat(parts, 0)
             mixed = (w["mix"][k] @ stacked.reshape(lv["n_rows"], -1)).reshape(
                 len(lv["edges"]), n, -1
@@ -235,16 +255,23 @@ def _arg_row(arg, child_pos: dict, fillers: list, n_prev: int) -> int:
 
 
 def _is_edge(arg) -> bool:
-    """Whether a combinator's argument is a graph edge, not a neural filler."""
+    """Whether a combinator's argument is a graph edge, not a neural filler.
+
+    Duck-typed (an edge is what has valid candidates), so that this module
+    does not import :mod:`sklearn_dpads.graph.edges`.
+    """
     return hasattr(arg, "valid_indices")
 
 
-def _beta(kind: str, level: dict, device, dtype):
-    """The ``ite`` temperatures of a level, or None when they are all 1."""
-    beta = level["beta"]
-    if kind != "ite" or bool((beta == 1.0).all()):
+def _parameter(params, device, dtype):
+    """The per-member scalars of one combinator kind of a level, as ``(M, 1, 1)``.
+
+    None when the kind has none, or when they all equal 1 (a temperature of
+    1 multiplies nothing).
+    """
+    if params is None or bool((params == 1.0).all()):
         return None
-    return beta.to(device=device, dtype=dtype)[:, None, None]
+    return params.to(device=device, dtype=dtype)[:, None, None]
 
 
 def build_atom_plan(edge: Edge) -> AtomPlan | None:
@@ -288,7 +315,7 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
             if not alive:
                 continue
             c = cs.cands[i]
-            if type(c) in _COMBINATORS:
+            if _batched(c):
                 # arguments are edges, or neural fillers at the frontier (of
                 # the plan's hole type, so that their outputs stack)
                 for s, a in enumerate(c.args):
@@ -296,7 +323,7 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                         stack.append(a)
                     elif c.child_types[s] != root.hole:
                         return None
-            elif not isinstance(c, (AffineModule, ConstantModule)):
+            elif _affine_map(c) is None:  # not a leaf of the bank either
                 return None
     levels, leaves = [], []
     child_pos: dict[int, int] = {}  # edge id -> row in the deeper level's mixtures
@@ -307,38 +334,42 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
         for cs in sets:
             for i, alive in enumerate(cs.alive):
                 c = cs.cands[i]
-                if alive and isinstance(c, AffineModule):
+                if alive and _has_weights(c) is True:
                     rows[(id(cs), i)] = n_leaves
                     n_leaves += 1
                     leaves.append(c)
         for cs in sets:
             for i, alive in enumerate(cs.alive):
                 c = cs.cands[i]
-                if alive and isinstance(c, ConstantModule):
+                if alive and _has_weights(c) is False:
                     rows[(id(cs), i)] = n_leaves
                     n_leaves += 1
                     leaves.append(c)
         offset = n_leaves
-        combinators, betas = [], []
+        combinators = []
         # fillers of this level's combinators: rows after the deeper level's
         # edge mixtures in the tensor the combinators gather from
         fillers: list = []
         n_prev = len(child_pos)
-        for kind in ("add", "multiply", "ite"):
+        kinds = {
+            _kind(cs.cands[i])
+            for cs in sets
+            for i, alive in enumerate(cs.alive)
+            if alive and _batched(cs.cands[i])
+        }
+        for kind in sorted(kinds, key=lambda k: k.plan_rank):
             members = [
                 (cs, i)
                 for cs in sets
                 for i, alive in enumerate(cs.alive)
-                if alive and _COMBINATORS.get(type(cs.cands[i])) == kind
+                if alive and _kind(cs.cands[i]) is kind
             ]
-            if not members:
-                continue
             for cs, i in members:
                 rows[(id(cs), i)] = offset
                 offset += 1
-                if kind == "ite":
-                    betas.append(float(cs.cands[i].production.params.get("beta", 1.0)))
-            arity = 3 if kind == "ite" else 2
+            values = [kind.plan_parameter(cs.cands[i]) for cs, i in members]
+            params = None if values[0] is None else torch.tensor(values)
+            arity = kind.arity
             args = [
                 torch.tensor(
                     [
@@ -348,7 +379,7 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                 )
                 for s in range(arity)
             ]
-            combinators.append((kind, args))
+            combinators.append((kind, args, params))
         edges = edges_into[depth]
         mix_rows, mix_cols, mix_src, start = [], [], [], 0
         for r, e in enumerate(edges):
@@ -364,7 +395,6 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                 "leaf_start": len(leaves) - n_leaves,
                 "combinators": combinators,
                 "fillers": fillers,
-                "beta": torch.tensor(betas),
                 "edges": edges,
                 "edge_pos": {id(e): r for r, e in enumerate(edges)},
                 "mix_rows": torch.tensor(mix_rows),
@@ -374,3 +404,43 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
         )
         child_pos = levels[-1]["edge_pos"]
     return AtomPlan(levels, leaves, edge)
+
+
+_UNPLANNED = object()  # a candidate set whose plan is still to be built
+
+
+class PlanCache(dict):
+    """The atom plans of one derivation graph: candidate set -> plan (or None).
+
+    Held by the :class:`~sklearn_dpads.graph.DerivationGraph`, which clears it
+    whenever its structure changes (``refresh``) and drops the stale plans at
+    the start of every forward pass. None records a subtree that cannot be
+    planned, which only ``refresh`` can change.
+    """
+
+    def plan(self, edge: Edge) -> AtomPlan | None:
+        """Return the plan covering ``edge``, built on first use.
+
+        Parameters
+        ----------
+        edge : Edge
+            A reachable edge into an atom-to-atom candidate set.
+
+        Returns
+        -------
+        AtomPlan or None
+            None when its subtree cannot be planned.
+        """
+        target = edge.target
+        plan = self.get(target, _UNPLANNED)
+        if plan is _UNPLANNED or (plan is not None and plan.row(edge) is None):
+            # (an edge a plan does not cover has not been refreshed into its
+            # target's incoming edges: plan again, with it)
+            plan = self[target] = build_atom_plan(edge)
+        return plan
+
+    def drop_stale(self) -> None:
+        """Forget the plans whose edges' valid candidates changed since they were built."""
+        stale = [cs for cs, p in self.items() if p is not None and not p.is_current()]
+        for cs in stale:
+            del self[cs]

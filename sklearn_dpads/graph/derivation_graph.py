@@ -25,27 +25,23 @@ them to its edges' forward passes (:meth:`DerivationGraph.atom_plan`).
 
 from __future__ import annotations
 
-import copy
 import itertools
 
 import torch
 from torch import nn
 
-from sklearn_dpads.grammar.canonical import canonical_cost
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.graph._serialization import register_distributed_serialization
-from sklearn_dpads.graph.atom_plan import AtomPlan, build_atom_plan
+from sklearn_dpads.graph.atom_plan import AtomPlan, PlanCache
 from sklearn_dpads.graph.edges import CandidateSet, Edge
+from sklearn_dpads.graph.partition import GraphPartition
 from sklearn_dpads.program import Program
-from sklearn_dpads.semantics.compile import ProgramModule, RootModel
+from sklearn_dpads.semantics.compile import ProgramModule, RootModel, node_state
 from sklearn_dpads.semantics.neural import neural_filler
 from sklearn_dpads.semantics.ops import Evaluation
 
 __all__ = ["DerivationGraph"]
-
-
-_UNPLANNED = object()  # a candidate set whose plan is still to be built
 
 
 class _Node:
@@ -57,7 +53,7 @@ class _Node:
         self.children: dict[int, _Node] = {}
 
 
-class DerivationGraph(RootModel):
+class DerivationGraph(GraphPartition, RootModel):
     """A differentiable super-program over all programs of depth <= ``max_depth``.
 
     Parameters
@@ -99,8 +95,7 @@ class DerivationGraph(RootModel):
         self.min_units = min_units
         self.sets = nn.ModuleList()
         self.frontier = 0
-        # candidate set -> its atom plan (None: not plannable); see atom_plan
-        self._plans: dict[CandidateSet, AtomPlan | None] = {}
+        self._plans = PlanCache()  # the atom plans; see atom_plan
         self._root_node = _Node(1)
         self.root_edge = Edge(self._cset(self._root_node, hole))
         self.refresh()
@@ -112,7 +107,7 @@ class DerivationGraph(RootModel):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        self._plans = {}
+        self._plans = PlanCache()
         register_distributed_serialization()
 
     # construction -----------------------------------------------------------
@@ -188,7 +183,7 @@ class DerivationGraph(RootModel):
             cs.alive = [False] * len(cs.cands)
             cs.incoming = []
         # a new structure: the atom plans of the old one are stale
-        self._plans = {}
+        self._plans.clear()
         stack = [self.root_edge]
         seen, reached = set(), set()
         while stack:
@@ -321,8 +316,8 @@ class DerivationGraph(RootModel):
 
     def _new_ctx(self) -> Evaluation:
         """The evaluation state of a new forward pass, with the graph's atom plans."""
-        self._drop_stale_plans()
-        return Evaluation(plans=self._plan)
+        self._plans.drop_stale()
+        return Evaluation(plans=self._plans.plan)
 
     def atom_plan(self, edge: Edge) -> AtomPlan | None:
         """The level-batched plan of the atom subtree below ``edge``.
@@ -347,28 +342,8 @@ class DerivationGraph(RootModel):
             output is a sequence or its subtree holds a production that the
             plan does not batch (it is then evaluated recursively).
         """
-        self._drop_stale_plans()
-        return self._plan(edge)
-
-    def _plan(self, edge: Edge) -> AtomPlan | None:
-        """:meth:`atom_plan` without the staleness check (done once per pass)."""
-        target = edge.target
-        plan = self._plans.get(target, _UNPLANNED)
-        if plan is _UNPLANNED or (plan is not None and plan.row(edge) is None):
-            # (an edge a plan does not cover has not been refreshed into its
-            # target's incoming edges: plan again, with it)
-            plan = self._plans[target] = build_atom_plan(edge)
-        return plan
-
-    def _drop_stale_plans(self) -> None:
-        """Forget the plans made stale by an :meth:`Edge.set_valid` since they were built.
-
-        (A None, not plannable, only depends on what :meth:`refresh` changes.)
-        """
-        if any(p is not None and not p.is_current() for p in self._plans.values()):
-            self._plans = {
-                cs: p for cs, p in self._plans.items() if p is None or p.is_current()
-            }
+        self._plans.drop_stale()
+        return self._plans.plan(edge)
 
     # pruning and selection ------------------------------------------------------
     def prune(self, top_n: int) -> None:
@@ -399,171 +374,6 @@ class DerivationGraph(RootModel):
             neural filler.
         """
         return self.open_edge() is None and not self.has_fillers()
-
-    # ----------------------------------------------- partition-space protocol
-    # (what :func:`sklearn_dpads.search.selection.select_program` needs)
-    def open_edge(self) -> int | None:
-        """Breadth-first position of the first edge still to be decided.
-
-        That is the first reachable edge with two or more valid candidates.
-
-        Returns
-        -------
-        int or None
-            The edge index, or None when every edge has a single candidate.
-        """
-        for j, e in enumerate(self.edges_bfs()):
-            if len(e.valid_indices()) > 1:
-                return j
-        return None
-
-    def options(self, j: int) -> list[int]:
-        """Candidate indices still allowed on edge ``j``.
-
-        Parameters
-        ----------
-        j : int
-            Breadth-first edge index.
-
-        Returns
-        -------
-        list of int
-            The valid candidate indices.
-        """
-        return list(self.edges_bfs()[j].valid_indices())
-
-    def option_weights(self, j: int) -> dict[int, float]:
-        """Architecture probabilities of the candidates of edge ``j``.
-
-        Parameters
-        ----------
-        j : int
-            Breadth-first edge index.
-
-        Returns
-        -------
-        dict of int to float
-            Softmax probability by candidate index.
-        """
-        return self.edges_bfs()[j].probabilities()
-
-    def option_name(self, j: int, i: int) -> str:
-        """Production name of candidate ``i`` of edge ``j``.
-
-        Parameters
-        ----------
-        j, i : int
-            Edge and candidate indices.
-
-        Returns
-        -------
-        str
-            The production's name.
-        """
-        return self.edges_bfs()[j].target.cands[i].production.name
-
-    def fix(self, j: int, i: int) -> None:
-        """Keep only candidate ``i`` on edge ``j`` (in place).
-
-        Parameters
-        ----------
-        j, i : int
-            Edge and candidate indices.
-        """
-        self.edges_bfs()[j].set_valid([i])
-        self.refresh()
-
-    def split(self, j: int, i: int) -> DerivationGraph:
-        """A copy of the graph with edge ``j`` fixed to candidate ``i``.
-
-        Parameters
-        ----------
-        j, i : int
-            Edge and candidate indices.
-
-        Returns
-        -------
-        DerivationGraph
-            The new partition; this graph is unchanged.
-        """
-        # evaluation caches are not copied (the graph's and the candidate
-        # sets' __getstate__)
-        child = copy.deepcopy(self)
-        child.fix(j, i)
-        return child
-
-    def n_edges(self) -> int:
-        """Number of reachable edges.
-
-        Returns
-        -------
-        int
-            Length of the breadth-first edge list.
-        """
-        return len(self.edges_bfs())
-
-    def widening(self, j: int) -> int | None:
-        """The affine leaf over all features that may replace edge ``j``'s leaf.
-
-        Parameters
-        ----------
-        j : int
-            Breadth-first edge index of a decided edge.
-
-        Returns
-        -------
-        int or None
-            The candidate index of the full affine leaf when edge ``j`` holds
-            an affine leaf over a feature group and the full leaf is among its
-            candidates; None otherwise.
-        """
-        e = self.edges_bfs()[j]
-        idx = e.valid_indices()
-        if len(idx) != 1:
-            return None
-        prod = e.target.cands[idx[0]].production
-        if prod.kind != "affine" or prod.params.get("indices") is None:
-            return None
-        wide = [
-            k
-            for k, c in enumerate(e.target.cands)
-            if c.production.kind == "affine"
-            and c.production.params.get("indices") is None
-        ]
-        return wide[0] if wide else None
-
-    def structural_cost(self) -> float:
-        """Return the cost of the cheapest program still in the graph.
-
-        A discrete graph's cost is that of its canonical program
-        (:func:`~sklearn_dpads.grammar.canonical.canonical_form`: redundant
-        leaves folded). Otherwise neural fillers count as one production (a
-        lower bound).
-
-        Returns
-        -------
-        float
-            Sum of the production costs of the cheapest program.
-        """
-        if self.is_discrete():
-            return canonical_cost(self.to_program()[0], self.dsl)
-        memo: dict = {}
-
-        def edge_cost(e: Edge) -> float:
-            if id(e) in memo:
-                return memo[id(e)]
-            best = min(
-                e.target.cands[i].production.cost
-                + sum(
-                    edge_cost(a) if isinstance(a, Edge) else 1.0
-                    for a in e.target.cands[i].args
-                )
-                for i in e.valid_indices()
-            )
-            memo[id(e)] = best
-            return best
-
-        return edge_cost(self.root_edge)
 
     def describe(self) -> str:
         """Describe the graph as text: each edge's candidates with their probabilities.
@@ -633,9 +443,7 @@ class DerivationGraph(RootModel):
         program, modules = self.to_program()
         pm = ProgramModule(program, self.dsl, self.hole)
         for path, src in modules.items():
-            state = {
-                k: v for k, v in src.state_dict().items() if not k.startswith("args.")
-            }
+            state = node_state(src)
             if state:
                 pm.node(path).load_state_dict(state, strict=False)
         dev = next(itertools.chain(self.parameters(), [torch.zeros(0)])).device

@@ -1,50 +1,34 @@
 """What the plots read from production kinds: roles, labels, leaf kinds.
 
-Every look at ``Production.kind`` in :mod:`sklearn_dpads.plotting` is here.
+The plots ask each production's kind (:class:`~sklearn_dpads.grammar.Kind`)
+how to draw it; without a DSL only the tree's shape is known.
 """
 
 from __future__ import annotations
 
 from sklearn_dpads.grammar.dsl import DSL
 
-_ROLE_OF_KIND = {  # the role of every built-in production kind
-    **dict.fromkeys(
-        ("map", "map_prefixes", "fold", "window", "difference"), "sequence"
-    ),
-    **dict.fromkeys(("ite", "add", "multiply", "elementwise"), "combine"),
-    **dict.fromkeys(("affine", "constant", "filter"), "leaf"),
-}
 
-
-def _role(symbol: str, dsl: DSL | None) -> str:
+def _role(symbol: str, dsl: DSL | None, is_leaf: bool = False) -> str:
+    """The box colour's role of a node: its kind's, or by shape without a DSL."""
     if dsl is not None and symbol in dsl:
-        return _ROLE_OF_KIND.get(dsl[symbol].kind, "combine")
-    if symbol.startswith(("affine", "filter")) or symbol == "const":
-        return "leaf"
-    if symbol in ("map", "map_prefixes", "fold", "diff") or symbol.endswith("_avg"):
-        return "sequence"
-    return "combine"
+        return dsl[symbol].kind.role
+    return "leaf" if is_leaf else "combine"
 
 
 def _node_label(symbol: str, dsl: DSL | None) -> str:
+    """The short label of a node in program pictures."""
     if dsl is not None and symbol in dsl:
         prod = dsl[symbol]
-        if prod.kind == "affine":
-            group = prod.params.get("group")
-            return f"affine[{group}]" if group else "affine[all]"
-        if prod.kind == "filter":
-            group = prod.params.get("group")
-            return f"filter{prod.params['length']}[{group or 'all'}]"
-        if prod.kind == "constant":
-            return "const"
+        return prod.kind.label(prod)
     return symbol
 
 
 def _is_affine(symbol: str, dsl: DSL) -> bool:
     """Whether ``symbol`` is an affine leaf of ``dsl`` (its weights are written)."""
-    return symbol in dsl and dsl[symbol].kind == "affine"
+    return symbol in dsl and dsl[symbol].kind.affine_leaf
 
 
 def _is_filter(symbol: str, dsl: DSL) -> bool:
-    """Whether ``symbol`` is a temporal filter leaf of ``dsl``."""
-    return symbol in dsl and dsl[symbol].kind == "filter"
+    """Whether ``symbol`` is a leaf with weights per lag (a temporal filter)."""
+    return symbol in dsl and dsl[symbol].kind.lagged_leaf

@@ -191,7 +191,7 @@ def plot_program(
             ax.plot([px, x], [py, y], color="0.35", linewidth=1.2, zorder=1)
     for path, sub in program.walk():
         box = {"boxstyle": "round,pad=0.4", "edgecolor": "0.3"}
-        box["facecolor"] = _COLOURS[_role(sub.symbol, dsl)]
+        box["facecolor"] = _COLOURS[_role(sub.symbol, dsl, not sub.children)]
         size = 10 if "\n" not in labels[path] else 8.5
         text = ax.text(*pos[path], labels[path], ha="center", va="center", bbox=box)
         text.set(fontsize=size, family="monospace", zorder=3)

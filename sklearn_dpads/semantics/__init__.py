@@ -8,11 +8,13 @@ from sklearn_dpads.semantics.neural import (
     hidden_width,
     neural_filler,
 )
+from sklearn_dpads.semantics.ops import Evaluation
 
 __all__ = [
     "ProgramModule",
     "RootModel",
     "compile_program",
+    "Evaluation",
     "NeuralAtom",
     "NeuralSeq",
     "build_production_module",

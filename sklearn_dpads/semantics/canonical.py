@@ -14,32 +14,18 @@ import copy
 import torch
 
 from sklearn_dpads.grammar.canonical import fold_pair
-from sklearn_dpads.semantics.compile import ProgramModule
+from sklearn_dpads.semantics.compile import ProgramModule, node_state, subtree
 
 __all__ = ["canonicalize"]
 
 
-def _fold(kind: str, a, b, keep: int):
+def _fold(algebra: str, a, b, keep: int):
     """Merge leaf module ``b`` into ``a`` (``keep`` says which one survives)."""
     if keep == 1:
         a, b = b, a
     out = copy.deepcopy(a)
     with torch.no_grad():
-        if b.production.kind == "constant":
-            c = b.value
-            if out.production.kind == "constant":
-                out.value.copy_(out.value + c if kind == "add" else out.value * c)
-            elif kind == "add":
-                out.linear.bias.add_(c)
-            else:
-                out.linear.weight.mul_(c[:, None])
-                out.linear.bias.mul_(c)
-        else:  # two affine leaves, b's features a subset of out's
-            pos = {int(i): j for j, i in enumerate(out.index.tolist())}
-            cols = torch.tensor([pos[int(i)] for i in b.index.tolist()])
-            weight = out.linear.weight
-            weight.index_add_(1, cols.to(weight.device), b.linear.weight)
-            out.linear.bias.add_(b.linear.bias)
+        out.production.kind.absorb(out, b, algebra)
     return out
 
 
@@ -47,9 +33,10 @@ def _canon(mod):
     """The canonical module tree of ``mod`` (a copy where anything folds)."""
     args = [_canon(a) for a in mod.args]
     if len(args) == 2 and not len(args[0].args) and not len(args[1].args):
-        keep = fold_pair(mod.production.kind, args[0].production, args[1].production)
+        kind = mod.production.kind
+        keep = fold_pair(kind, args[0].production, args[1].production)
         if keep is not None:
-            return _fold(mod.production.kind, args[0], args[1], keep)
+            return _fold(kind.algebra, args[0], args[1], keep)
     if all(x is y for x, y in zip(args, mod.args)):
         return mod
     out = copy.copy(mod)
@@ -85,16 +72,9 @@ def canonicalize(module: ProgramModule) -> ProgramModule:
     if ref is not None:
         out = out.to(device=ref.device, dtype=ref.dtype)
     for path, _ in program.walk():
-        src = _node(tree, path)
-        own = {k: v for k, v in src.state_dict().items() if not k.startswith("args.")}
+        own = node_state(subtree(tree, path))
         # the arguments' entries are missing here: they are loaded at their paths
         unexpected = out.node(path).load_state_dict(own, strict=False).unexpected_keys
         assert not unexpected, unexpected
     out.train(module.training)
     return out
-
-
-def _node(tree, path):
-    for i in path:
-        tree = tree.args[i]
-    return tree

@@ -19,7 +19,15 @@ from sklearn_dpads.semantics.ops import (
     zero_padding,
 )
 
-__all__ = ["RootModel", "ProgramModule", "LeafParameters", "compile_program"]
+__all__ = [
+    "RootModel",
+    "ProgramModule",
+    "LeafParameters",
+    "compile_program",
+    "floats",
+    "node_state",
+    "subtree",
+]
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,8 @@ class LeafParameters:
     Parameters
     ----------
     kind : str
-        The production kind (``"affine"``, ``"constant"``, ``"ite"``, ...).
+        The name of the node's kind (``"affine"``, ``"constant"``, ``"ite"``,
+        ...), as given by :attr:`Kind.name <sklearn_dpads.grammar.Kind.name>`.
     weight : tuple of tuple of float, optional
         Affine: one row per output, one weight per entry of ``indices``.
         Fold with a ``width``: the readout, one row per output, one weight
@@ -288,10 +297,7 @@ class ProgramModule(RootModel):
         ProductionModule
             The node's module (its arguments included).
         """
-        m = self.tree
-        for i in path:
-            m = m.args[i]
-        return m
+        return subtree(self.tree, path)
 
     def leaf(self, path: tuple[int, ...]) -> LeafParameters:
         """Return the numeric parameters of the node at AST ``path``, as plain floats.
@@ -321,42 +327,7 @@ class ProgramModule(RootModel):
         if path not in dict(self.program.walk()):
             raise KeyError(f"No node at path {path} in {self.program}.")
         mod = self.node(path)
-        kind, params = mod.production.kind, mod.production.params
-        if kind == "affine":
-            rows = _floats(mod.linear.weight)
-            bias = mod.linear.bias
-            return LeafParameters(
-                kind,
-                weight=tuple(tuple(r) for r in rows),
-                bias=(0.0,) * len(rows) if bias is None else tuple(_floats(bias)),
-                indices=tuple(int(i) for i in mod.index.tolist()),
-            )
-        if kind == "filter":
-            return LeafParameters(
-                kind,
-                weight=tuple(
-                    tuple(tuple(lag) for lag in out) for out in _floats(mod.weight)
-                ),
-                bias=tuple(_floats(mod.bias)),
-                indices=tuple(int(i) for i in mod.index.tolist()),
-                length=int(params["length"]),
-            )
-        if kind == "constant":
-            return LeafParameters(kind, value=tuple(_floats(mod.value)))
-        if kind == "ite":
-            return LeafParameters(kind, beta=float(params.get("beta", 1.0)))
-        if kind == "window":
-            return LeafParameters(kind, left=int(params["left"]))
-        if kind == "fold":
-            if mod.readout is None:
-                return LeafParameters(kind, width=int(mod.width))
-            return LeafParameters(
-                kind,
-                weight=tuple(tuple(r) for r in _floats(mod.readout.weight)),
-                bias=tuple(_floats(mod.readout.bias)),
-                width=int(mod.width),
-            )
-        return LeafParameters(kind)
+        return mod.production.kind.read(mod)
 
     def own_state(self, path: tuple[int, ...]) -> dict[str, torch.Tensor]:
         """Return the parameters of the node at ``path`` alone (not its arguments').
@@ -371,11 +342,7 @@ class ProgramModule(RootModel):
         dict of str to torch.Tensor
             The node's state dict without the ``args.`` entries.
         """
-        return {
-            k: v
-            for k, v in self.node(path).state_dict().items()
-            if not k.startswith("args.")
-        }
+        return node_state(self.node(path))
 
     def parameters_by_path(self) -> dict[tuple[int, ...], dict[str, torch.Tensor]]:
         """Return the parameters of every node that has some, by AST path.
@@ -393,8 +360,56 @@ class ProgramModule(RootModel):
         return out
 
 
-def _floats(tensor: torch.Tensor) -> list:
+def floats(tensor: torch.Tensor) -> list:
+    """A tensor's values as (nested lists of) Python floats, exact for float32.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        Any tensor, on any device.
+
+    Returns
+    -------
+    list
+        ``tensor.tolist()`` of its float64 copy on the CPU.
+    """
     return tensor.detach().to(device="cpu", dtype=torch.float64).tolist()
+
+
+def subtree(module: ProductionModule, path: tuple[int, ...]) -> ProductionModule:
+    """Return the module at ``path`` below a tree of production modules.
+
+    Parameters
+    ----------
+    module : ProductionModule
+        The root of the tree.
+    path : tuple of int
+        Argument indices from the root; ``()`` is the root.
+
+    Returns
+    -------
+    ProductionModule
+        The node's module (its arguments included).
+    """
+    for i in path:
+        module = module.args[i]
+    return module
+
+
+def node_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Return the parameters and buffers of one node alone, not its arguments'.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A production module (or a candidate of a derivation graph).
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Its state dict without the ``args.`` entries.
+    """
+    return {k: v for k, v in module.state_dict().items() if not k.startswith("args.")}
 
 
 def _build(node: TypedNode, n_features: int) -> ProductionModule:

@@ -25,7 +25,7 @@ from sklearn_dpads.semantics import compile_program
 
 NAMES = ["speed", "angle", "dist"]
 DSL = default_dsl(3, {"motion": [0, 1], "dist": [2]}, NAMES)
-TEXT = "(window5_avg (multiply (affine_motion) (affine_dist)))"
+TEXT = "(last3_avg (multiply (affine_motion) (affine_dist)))"
 
 
 def build(text=TEXT, hole="list[3] -> atom[1]", seed=0):
@@ -48,7 +48,7 @@ def test_build_export_bundles_text_source_and_expression(tmp_path, monkeypatch):
     assert isinstance(exported, ExportedProgram)
     assert exported.program == module.program
     assert exported.text == module.program.pretty(DSL) == str(exported)
-    assert exported.text == "window5_avg(multiply(affine[motion](x), affine[dist](x)))"
+    assert exported.text == "last3_avg(multiply(affine[motion](x), affine[dist](x)))"
     assert exported.source == to_python_source(
         module, classes=["calm", "attack"], logit_offset=0.25
     )

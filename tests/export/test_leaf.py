@@ -15,8 +15,8 @@ import pytest
 import torch
 
 import sklearn_dpads.export as export_pkg
-from sklearn_dpads.grammar.production import fold_production
 from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import fold_production
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics import compile_program
@@ -73,7 +73,7 @@ def test_affine_in_a_fold_reads_the_accumulator_last(symbol, indices):
 
 
 def test_other_kinds():
-    text = "(ite (fold (affine_a)) (last5_avg (const)) (window5_avg (affine)))"
+    text = "(ite (fold (affine_a)) (last5_avg (const)) (last3_avg (affine)))"
     module = build(text, "list[4] -> atom[2]")
     assert module.leaf(()) == LeafParameters("ite", beta=2.5)
     # the condition of an ite is one number: a 1-wide state, no readout

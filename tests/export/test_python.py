@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sklearn_dpads.export import load_python_program, to_python_source
-from sklearn_dpads.grammar.production import fold_production
 from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import fold_production
 from sklearn_dpads.library import default_dsl, make_production
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics import compile_program
@@ -74,9 +74,9 @@ SEQ_ATOM = [
     "(fold (ite (affine_b) (tanh (affine_a)) (multiply (affine) (const))))",
     "(last5_avg (affine_a))",
     "(last10_avg (affine))",
-    "(window5_avg (affine_b))",
-    "(window11_avg (multiply (affine_a) (affine_b)))",
-    "(ite (fold (affine_a)) (last5_avg (affine)) (window5_avg (affine_b)))",
+    "(last3_avg (affine_b))",
+    "(last6_avg (multiply (affine_a) (affine_b)))",
+    "(ite (fold (affine_a)) (last5_avg (affine)) (last3_avg (affine_b)))",
     "(filter3_a)",
     "(filter3)",
     "(ite (filter3_b) (diff (last5_avg (multiply (affine_a) (affine_a)))) (fold (affine)))",
@@ -90,7 +90,7 @@ SEQ_SEQ = [
     "(map (maximum (tanh (affine_a)) (affine_b)))",
     "(map_prefixes (fold (affine_b)))",
     "(map_prefixes (last10_avg (affine_a)))",
-    "(ite (window11_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
+    "(ite (last6_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
     "(map_prefixes (filter3_b))",
     "(diff (map (affine_b)))",
     "(ite (diff (filter3)) (map_prefixes (diff (filter3_a))) (diff (map (affine))))",
@@ -401,7 +401,7 @@ def test_random_programs_match_torch(data, root, n_out, depth, seed):
 def test_source_structure_and_exact_literals():
     hole = hole_for("seq_atom", 1)
     module = build(
-        "(ite (fold (affine_a)) (last5_avg (affine)) (window5_avg (const)))", hole, 3
+        "(ite (fold (affine_a)) (last5_avg (affine)) (last3_avg (const)))", hole, 3
     )
     source = to_python_source(module, classes=[0, 1], feature_names=["p", "q", "r"])
     assert source.startswith('"""')
@@ -409,7 +409,7 @@ def test_source_structure_and_exact_literals():
     imports = [ln for ln in lines if ln.startswith(("import ", "from "))]
     assert imports == ["import math"]
     assert "torch" not in source and "numpy" not in source
-    program = "#   (ite (fold (affine_a)) (last5_avg (affine)) (window5_avg (const)))"
+    program = "#   (ite (fold (affine_a)) (last5_avg (affine)) (last3_avg (const)))"
     assert program in lines
     assert "#   0: 'p'" in lines and "#   2: 'r'" in lines
     for name in ("def _n(xs):", "def _n_0(xs):", "def _n_0_0(x):", "def _n_2_0(x):"):
@@ -461,7 +461,7 @@ def test_load_python_program_and_prefix():
 
 def test_numpy_input_and_nan_padding():
     hole = hole_for("seq_atom", 3)
-    module = build("(window5_avg (affine))", hole, 9)
+    module = build("(last3_avg (affine))", hole, 9)
     X, lengths, _ = make_data(hole, 9)
     Xnan = X.copy()
     for i, length in enumerate(lengths):
@@ -694,7 +694,7 @@ def test_builtin_math_function_is_aliased():
 
 def test_float32_module_exports_its_exact_weights():
     hole = hole_for("seq_atom", 3)
-    text = "(ite (fold (affine_a)) (last5_avg (affine)) (window5_avg (affine_b)))"
+    text = "(ite (fold (affine_a)) (last5_avg (affine)) (last3_avg (affine_b)))"
     module = compile_program(text, DSL, hole)
     assert next(module.parameters()).dtype == torch.float32
     X, lengths, ragged = make_data(hole, 8)

@@ -177,19 +177,19 @@ def test_sequence_combinator_names():
     cases = {
         "(last5_avg (affine_a))": "Last5Avg",
         "(last10_avg (affine))": "Last10Avg",
-        "(window5_avg (affine_b))": "Window5Avg",
-        "(window11_avg (affine_a))": "Window11Avg",
+        "(last3_avg (affine_b))": "Last3Avg",
+        "(last6_avg (affine_a))": "Last6Avg",
     }
     for text, name in cases.items():
         module = build(text, f"list[{N_FEATURES}] -> atom[1]", seed=0)
         assert type(to_sympy(module)).__name__ == name
     module = build(
-        "(ite (window11_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
+        "(ite (last6_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
         f"list[{N_FEATURES}] -> list[1]",
         seed=0,
     )
     expr = to_sympy(module)
-    assert {"sigmoid", "Window11Avg", "Map", "MapPrefixes", "Fold"} <= app_names(expr)
+    assert {"sigmoid", "Last6Avg", "Map", "MapPrefixes", "Fold"} <= app_names(expr)
     latex = to_latex(module)
     assert r"\sigma" in latex and r"\operatorname{MapPrefixes}" in latex
 

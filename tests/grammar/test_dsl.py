@@ -10,11 +10,12 @@ import pytest
 import torch
 
 from sklearn_dpads.exceptions import GrammarError
-from sklearn_dpads.grammar import (
+from sklearn_dpads.grammar import DSL, DSLBuilder, Production
+from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import (
     BUILTIN_KINDS,
-    DSL,
-    DSLBuilder,
-    Production,
+    CONSTANT,
+    WINDOW,
     add_production,
     affine_production,
     constant_production,
@@ -25,7 +26,6 @@ from sklearn_dpads.grammar import (
     multiply_production,
     window_production,
 )
-from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import (
     default_dsl,
     make_production,
@@ -178,7 +178,7 @@ def test_dsl_non_production():
 )
 def test_invalid_production_name(name):
     with pytest.raises(GrammarError, match=r"Invalid production name"):
-        Production(name, "constant", 0)
+        Production(name, CONSTANT, 0)
 
 
 @pytest.mark.parametrize("name", ["my prod", "for", "x(y)"])
@@ -190,7 +190,7 @@ def test_invalid_name_in_factories(name):
 
 
 def test_unknown_kind():
-    with pytest.raises(GrammarError, match=r"Unknown production kind 'lstm'"):
+    with pytest.raises(GrammarError, match=r"Production kind must be a Kind.*'lstm'"):
         Production("p", "lstm", 1)
 
 
@@ -213,27 +213,31 @@ def test_builtin_kinds():
 
 def test_negative_cost():
     with pytest.raises(GrammarError, match=r"cost must be >= 0"):
-        Production("p", "constant", 0, cost=-1.0)
+        Production("p", CONSTANT, 0, cost=-1.0)
 
 
 @pytest.mark.parametrize("cost", [float("nan"), float("inf"), "1", None])
 def test_non_finite_cost(cost):
     with pytest.raises(GrammarError, match=r"cost must be a finite number"):
-        Production("p", "constant", 0, cost=cost)
+        Production("p", CONSTANT, 0, cost=cost)
 
 
-@pytest.mark.parametrize(
-    "left, right", [(-1, 0), (1.5, 0), (True, 0), (2, -3), (2, 0.5), (None, 0)]
-)
-def test_bad_window_extents(left, right):
-    with pytest.raises(GrammarError, match=r"Window (left|right) extent must be"):
-        window_production("w", left, right)
+@pytest.mark.parametrize("left", [-1, 1.5, True, None, "2"])
+def test_bad_window_extents(left):
+    with pytest.raises(GrammarError, match=r"Window left extent must be"):
+        window_production("w", left)
 
 
 def test_window_params():
-    p = window_production("w", 3, 1)
-    assert p.params == {"left": 3, "right": 1}
+    p = window_production("w", 3)
+    assert p.params == {"left": 3}
     assert p.arity == 1 and p.kind == "window"
+    assert p.description == "average of f over the last 4 frames (t-3..t)"
+
+
+def test_window_production_without_left_is_refused():
+    with pytest.raises(GrammarError, match=r"Window 'w' needs params\['left'\]"):
+        Production("w", WINDOW, 1, {})
 
 
 @pytest.mark.parametrize("beta", [0, -1.0, float("nan"), float("inf"), "1", None])
@@ -346,7 +350,7 @@ def test_custom_production_dsl_is_picklable():
 
 
 def test_builtin_production_pickle_round_trip():
-    for p in [window_production("w", 2, 1), affine_production("a", [1], "g")]:
+    for p in [window_production("w", 2), affine_production("a", [1], "g")]:
         q = pickle.loads(pickle.dumps(p))
         assert (q.name, q.kind, q.arity, q.params) == (
             p.name,
@@ -414,7 +418,7 @@ def test_feasible_respects_depth():
     assert _names(dsl.feasible(ATOM_ATOM, 1)) == leaves
     assert _names(dsl.feasible(ATOM_ATOM, 2)) == ["ite", "add", "multiply"] + leaves
     assert _names(dsl.feasible(ATOM_ATOM, 0)) == []
-    windows = ["last5_avg", "last10_avg", "window5_avg", "window11_avg"]
+    windows = ["last5_avg", "last10_avg", "last3_avg", "last6_avg"]
     assert _names(dsl.feasible(LIST_ATOM, 2)) == ["fold"] + windows
     assert _names(dsl.feasible(LIST_ATOM, 3)) == ["fold"] + windows + ["ite"]
     assert _names(dsl.feasible(LIST_LIST, 2)) == ["map"]
@@ -469,8 +473,8 @@ DEFAULT_NAMES = [
     "fold",
     "last5_avg",
     "last10_avg",
-    "window5_avg",
-    "window11_avg",
+    "last3_avg",
+    "last6_avg",
     "ite",
     "add",
     "multiply",
@@ -489,10 +493,10 @@ def test_default_dsl_contents():
     ]
     assert dsl["affine_x1"].params == {"indices": (1,), "group": "x1"}
     assert dsl["affine"].params == {"indices": None, "group": None}
-    assert dsl["last5_avg"].params == {"left": 4, "right": 0}
-    assert dsl["last10_avg"].params == {"left": 9, "right": 0}
-    assert dsl["window5_avg"].params == {"left": 2, "right": 2}
-    assert dsl["window11_avg"].params == {"left": 5, "right": 5}
+    assert dsl["last5_avg"].params == {"left": 4}
+    assert dsl["last10_avg"].params == {"left": 9}
+    assert dsl["last3_avg"].params == {"left": 2}
+    assert dsl["last6_avg"].params == {"left": 5}
     assert dsl["ite"].params["beta"] == 1.0
     assert dsl.feature_names is None
     assert dsl.n_features == 3

@@ -5,9 +5,10 @@ import pickle
 import pytest
 
 from sklearn_dpads.exceptions import GrammarError
-from sklearn_dpads.grammar import (
+from sklearn_dpads.grammar import DSLBuilder
+from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import (
     BUILTIN_KINDS,
-    DSLBuilder,
     affine_production,
     difference_production,
     filter_production,
@@ -16,7 +17,6 @@ from sklearn_dpads.grammar import (
     multiply_production,
     window_production,
 )
-from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.program import Program, typecheck
 
@@ -66,13 +66,14 @@ def test_filter_indices_are_validated_like_affine(indices, match):
 
 def test_filter_production_needs_a_length():
     from sklearn_dpads.grammar import Production
+    from sklearn_dpads.kinds import DIFFERENCE, FILTER
 
     with pytest.raises(GrammarError, match=r"Filter 'f' needs params\['length'\]"):
-        Production("f", "filter", 0, {"indices": None})
+        Production("f", FILTER, 0, {"indices": None})
     with pytest.raises(GrammarError, match=r"cannot have arity 1"):
-        Production("f", "filter", 1, {"length": 2})
+        Production("f", FILTER, 1, {"length": 2})
     with pytest.raises(GrammarError, match=r"cannot have arity 2"):
-        Production("d", "difference", 2)
+        Production("d", DIFFERENCE, 2)
 
 
 def test_filter_name_is_validated():
@@ -178,8 +179,8 @@ def test_default_dsl_with_filters_and_difference():
         "fold",
         "last5_avg",
         "last10_avg",
-        "window5_avg",
-        "window11_avg",
+        "last3_avg",
+        "last6_avg",
         "diff",
         "ite",
         "add",

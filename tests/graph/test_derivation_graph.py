@@ -9,7 +9,6 @@ from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.grammar.canonical import canonical_cost
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.graph import CandidateSet, DerivationGraph, Edge, atom_plan
-from sklearn_dpads.graph import derivation_graph as graph_module
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import NeuralAtom, NeuralSeq, ProgramModule
 
@@ -153,7 +152,7 @@ def test_node_sharing():
 def test_shared_candidates_are_computed_once(monkeypatch):
     # the recursive evaluation (used where no atom plan applies) computes a
     # candidate shared by several edges once per input
-    monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
     g = _graph("atom[2] -> atom[1]", True)
     g.unfold(MAX_DEPTH)
     calls = []
@@ -183,7 +182,7 @@ def test_atom_plan_equals_the_recursive_evaluation(root, top_n, seed, monkeypatc
     x, lengths = _data(parse_type(root), seed)
     with torch.no_grad():
         planned = g(x, lengths)
-    monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
     g.refresh()  # drop cached plans
     with torch.no_grad():
         recursive = g(x, lengths)
@@ -208,7 +207,7 @@ def test_atom_plan_with_neural_fillers_equals_the_recursive_evaluation(
     )
     planned = g(x, lengths)
     grads = torch.autograd.grad(planned.sum(), list(g.parameters()), allow_unused=True)
-    monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
     g.refresh()  # drop cached plans
     recursive = g(x, lengths)
     ref = torch.autograd.grad(recursive.sum(), list(g.parameters()), allow_unused=True)
@@ -229,7 +228,7 @@ def test_atom_plan_gradients_match(monkeypatch):
     grads = []
     for planned in (True, False):
         if not planned:
-            monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
+            monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
         g = _graph(root, True, seed=3)
         g.unfold(MAX_DEPTH)
         _randomise_alphas(g, 3)
@@ -365,7 +364,7 @@ def test_atom_plan_uses_the_ite_temperature(monkeypatch):
     x, _ = _data(hole, 4)
     with torch.no_grad():
         planned = g(x)
-    monkeypatch.setattr(graph_module, "build_atom_plan", lambda edge: None)
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
     g.refresh()
     with torch.no_grad():
         recursive = g(x)

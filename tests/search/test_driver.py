@@ -27,7 +27,7 @@ HOLE = parse_type("list[3] -> atom[1]")
 
 
 class ScoreByText:
-    """Trains nothing: programs mentioning ``window5_avg`` score best."""
+    """Trains nothing: programs mentioning ``last3_avg`` score best."""
 
     def __init__(self):
         self.graph_seeds, self.program_seeds = [], []
@@ -40,7 +40,7 @@ class ScoreByText:
         self.program_seeds.append(seed)
         program = graph.to_program()[0]
         text = str(program)
-        score = 0.6 + 0.3 * ("window5_avg" in text) + 0.05 * ("affine_b" in text)
+        score = 0.6 + 0.3 * ("last3_avg" in text) + 0.05 * ("affine_b" in text)
         return graph.extract(), score
 
 

@@ -1,19 +1,20 @@
 """Chunked evaluation: a program run a chunk of frames at a time equals one pass.
 
 Every temporal module carries what the next chunk needs in the evaluation's
-chunk state (``ops.Evaluation.carry``): the fold's accumulator, the last frames of windows,
-filters and frame differences. ``ProgramModule.forward_chunked`` must give
-the outputs of ``forward`` for every production, every chunk size (one frame
-included) and ragged batches whose sequences end in different chunks.
+chunk state (``ops.Evaluation.carry``): the fold's accumulator, the last
+frames of windows, filters and frame differences.
+``ProgramModule.forward_chunked`` must give the outputs of ``forward`` for
+every production, every chunk size (one frame included) and ragged batches
+whose sequences end in different chunks.
 """
 
 import numpy as np
 import pytest
 import torch
 
-import sklearn_dpads.semantics.modules as modules
-from sklearn_dpads.grammar.production import fold_production
+import sklearn_dpads.kinds.fold as modules
 from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import fold_production
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import compile_program
 from sklearn_dpads.semantics.ops import (
@@ -44,12 +45,12 @@ SEQ_SEQ = [
     "(map_prefixes (fold3 (ite (affine_a) (affine) (multiply (affine_b) (const)))))",
     "(map_prefixes (last5_avg (affine_a)))",
     "(map_prefixes (last10_avg (affine)))",
-    "(map_prefixes (window5_avg (affine_b)))",
-    "(map_prefixes (window11_avg (multiply (affine_a) (affine_b))))",
+    "(map_prefixes (last3_avg (affine_b)))",
+    "(map_prefixes (last6_avg (multiply (affine_a) (affine_b))))",
     "(map_prefixes (filter3_b))",
     "(diff (map (affine_b)))",
     "(ite (diff (filter3)) (map_prefixes (diff (filter3_a))) (diff (map (affine))))",
-    "(ite (window11_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
+    "(ite (last6_avg (affine)) (map (affine_a)) (map_prefixes (fold (affine))))",
 ]
 SEQ_ATOM = [
     "(fold (affine))",

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from sklearn_dpads.exceptions import GrammarError
-from sklearn_dpads.grammar.production import fold_production
 from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import fold_production
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import compile_program
 

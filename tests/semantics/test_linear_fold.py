@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-import sklearn_dpads.semantics.modules as modules
+import sklearn_dpads.kinds.fold as modules
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import compile_program

@@ -5,13 +5,9 @@ import pytest
 import torch
 
 from sklearn_dpads.exceptions import GrammarError
-from sklearn_dpads.grammar import (
-    BUILTIN_KINDS,
-    DSLBuilder,
-    affine_production,
-    map_production,
-)
+from sklearn_dpads.grammar import DSLBuilder
 from sklearn_dpads.grammar.types import FunctionType, parse_type
+from sklearn_dpads.kinds import BUILTIN_KINDS, affine_production, map_production
 from sklearn_dpads.library import default_dsl, make_production
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics import (
@@ -184,7 +180,7 @@ def _linear(m, path):
     return lin.weight.detach().numpy(), lin.bias.detach().numpy()
 
 
-WINDOWS = [("last5_avg", 4), ("last10_avg", 9), ("window5_avg", 2), ("window11_avg", 5)]
+WINDOWS = [("last5_avg", 4), ("last10_avg", 9), ("last3_avg", 2), ("last6_avg", 5)]
 
 
 @pytest.mark.parametrize("name, left", WINDOWS)

@@ -13,11 +13,13 @@ import pytest
 import torch
 
 from sklearn_dpads.exceptions import GrammarError
-from sklearn_dpads.grammar import DSLBuilder, filter_production
+from sklearn_dpads.grammar import DSLBuilder
 from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import filter_production
+from sklearn_dpads.kinds.filter import FilterModule
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.semantics import compile_program
-from sklearn_dpads.semantics.modules import FilterModule, build_production_module
+from sklearn_dpads.semantics.modules import build_production_module
 from sklearn_dpads.semantics.ops import (
     Evaluation,
     causal_filter,

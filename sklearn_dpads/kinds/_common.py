@@ -1,0 +1,105 @@
+"""Pieces shared by several built-in kinds (one place, not one copy per kind)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn_dpads.export._safety import comment_text
+from sklearn_dpads.grammar.kind import Kind
+from sklearn_dpads.semantics.compile import LeafParameters
+
+__all__ = ["AtomCombinator", "BinaryKind", "plain_parameters", "selection_text"]
+
+
+def plain_parameters(kind: Kind) -> LeafParameters:
+    """The parameters of a node without numeric parameters: only its kind.
+
+    Parameters
+    ----------
+    kind : Kind
+        The node's kind.
+
+    Returns
+    -------
+    LeafParameters
+        ``LeafParameters(kind.name)``.
+    """
+    return LeafParameters(kind.name)
+
+
+def selection_text(production) -> str:
+    """What a leaf over a feature group reads, for the export's header comment.
+
+    Parameters
+    ----------
+    production : Production
+        A leaf with ``indices`` and ``group`` parameters.
+
+    Returns
+    -------
+    str
+        ``"<name>: features [0, 2], group 'speed'"`` (or ``all features``).
+    """
+    idx, grp = production.params.get("indices"), production.params.get("group")
+    sel = "all features" if idx is None else f"features {list(idx)}"
+    extra = "" if grp is None else f", group {comment_text(grp)}"
+    return f"{production.name}: {sel}{extra}"
+
+
+class AtomCombinator(Kind):
+    """A combinator of atom functions: every slot has the hole's type.
+
+    It fills ``atom[d] -> atom[k]`` holes only, so it has no streaming form
+    and no sequence form.
+    """
+
+    role = "combine"
+
+    def child_types(self, production, hole, n_features):
+        if not hole.input.is_seq and not hole.output.is_seq:
+            return (hole,) * production.arity
+        return None
+
+    def read(self, module):
+        return plain_parameters(self)
+
+
+class BinaryKind(AtomCombinator):
+    """``f(x) op g(x)`` element-wise for a Python operator ``op`` (``+``, ``*``).
+
+    Subclasses set :attr:`operator` and :attr:`algebra`, and define
+    :meth:`apply` (the torch operation, also used by atom plans) and their
+    module.
+    """
+
+    arity = 2
+    operator: str = "+"
+
+    def apply(self, a: Any, b: Any) -> Any:
+        """Return ``a op b`` (tensors, floats or sympy expressions).
+
+        Parameters
+        ----------
+        a, b : object
+            The two operands.
+
+        Returns
+        -------
+        object
+            Their sum or product.
+        """
+        raise NotImplementedError
+
+    def python(self, gen, node, kids):
+        return [
+            f"a = {kids[0]}(x)",
+            f"b = {kids[1]}(x)",
+            f"return [u {self.operator} v for u, v in zip(a, b)]",
+        ]
+
+    def sympy(self, builder, node, inputs):
+        a, b = (builder.build(c, inputs) for c in node.children)
+        return [self.apply(u, v) for u, v in zip(a, b)]
+
+    def plan_combine(self, args, parameter):
+        return self.apply(args[0], args[1])
