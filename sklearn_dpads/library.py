@@ -21,6 +21,7 @@ from sklearn_dpads.kinds import (
     filter_production,
     fold_production,
     ite_production,
+    kernel_window_production,
     map_prefixes_production,
     map_production,
     multiply_production,
@@ -141,6 +142,7 @@ def default_dsl(
     filters: Sequence[int] = (),
     difference: bool = False,
     fold_width: int | None = None,
+    kernel_windows: Sequence[int] = (),
 ) -> DSL:
     """The dPads/NEAR DSL over ``n_features`` inputs.
 
@@ -185,6 +187,12 @@ def default_dsl(
         readout of its last state (see
         :func:`~sklearn_dpads.kinds.fold_production`). None: the state has
         the output's size (one number for a binary problem), no readout.
+    kernel_windows : sequence of int, default=()
+        Lengths ``K`` of windows that can sit anywhere in the last ``K``
+        frames: ``kernel<K>_avg(f)`` is a weighted mean of ``f`` whose
+        weights are a bump over the lags with a learned centre and width (see
+        :func:`~sklearn_dpads.kinds.kernel_window_production`). They come
+        after the fixed windows.
 
     Returns
     -------
@@ -207,10 +215,14 @@ def default_dsl(
         window_production("last3_avg", 2),
         window_production("last6_avg", 5),
     ]
+    prods += [
+        kernel_window_production(f"kernel{K}_avg", K)
+        for K in _lengths(kernel_windows, "kernel_windows", "kernel window length")
+    ]
     if difference:
         prods.append(difference_production("diff"))
     prods += [ite_production("ite", ite_beta), add_production(), multiply_production()]
-    lengths = _filter_lengths(filters)
+    lengths = _lengths(filters, "filters", "filter length")
     used = {p.name for p in prods} | {"affine", "const"}
     used |= {f"filter{K}" for K in lengths if full_affine}
     used |= {p.name for p in extra_productions}
@@ -241,20 +253,24 @@ def default_dsl(
     )
 
 
-def _filter_lengths(filters: Sequence[int]) -> list[int]:
-    """Validate ``default_dsl``'s ``filters``: distinct ints >= 1, in order."""
-    if isinstance(filters, int | str | bytes) or not hasattr(filters, "__iter__"):
+def _lengths(lengths: Sequence[int], what: str, item: str) -> list[int]:
+    """Validate a sequence of frame counts of ``default_dsl``: distinct ints >= 1.
+
+    ``what`` names the argument (``"filters"``), ``item`` one of its entries
+    (``"filter length"``).
+    """
+    if isinstance(lengths, int | str | bytes) or not hasattr(lengths, "__iter__"):
         raise GrammarError(
-            f"filters must be a sequence of filter lengths (ints >= 1), got {filters!r}."
+            f"{what} must be a sequence of {item}s (ints >= 1), got {lengths!r}."
         )
     out: list[int] = []
-    for K in filters:
+    for K in lengths:
         if isinstance(K, np.integer):
             K = int(K)
         if not isinstance(K, int) or isinstance(K, bool) or K < 1:
-            raise GrammarError(f"Filter length must be an int >= 1, got {K!r}.")
+            raise GrammarError(f"{item.capitalize()} must be an int >= 1, got {K!r}.")
         if K in out:
-            raise GrammarError(f"filters repeats the length {K}: {list(filters)}.")
+            raise GrammarError(f"{what} repeats the length {K}: {list(lengths)}.")
         out.append(K)
     return out
 

@@ -19,6 +19,7 @@ from sklearn_dpads.kinds.elementwise import ELEMENTWISE, elementwise_production
 from sklearn_dpads.kinds.filter import FILTER, filter_production
 from sklearn_dpads.kinds.fold import FOLD, fold_production
 from sklearn_dpads.kinds.ite import ITE, ite_production
+from sklearn_dpads.kinds.kernel_window import KERNEL_WINDOW, kernel_window_production
 from sklearn_dpads.kinds.map import MAP, map_production
 from sklearn_dpads.kinds.map_prefixes import MAP_PREFIXES, map_prefixes_production
 from sklearn_dpads.kinds.multiply import MULTIPLY, multiply_production
@@ -38,6 +39,7 @@ BUILTIN_KINDS = (
     ELEMENTWISE,
     FILTER,
     DIFFERENCE,
+    KERNEL_WINDOW,
 )
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "ELEMENTWISE",
     "FILTER",
     "DIFFERENCE",
+    "KERNEL_WINDOW",
     "map_production",
     "map_prefixes_production",
     "fold_production",
@@ -66,4 +69,5 @@ __all__ = [
     "elementwise_production",
     "filter_production",
     "difference_production",
+    "kernel_window_production",
 ]

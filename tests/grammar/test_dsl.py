@@ -208,6 +208,7 @@ def test_builtin_kinds():
         "elementwise",
         "filter",
         "difference",
+        "kernel_window",
     }
 
 

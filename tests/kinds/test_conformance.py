@@ -76,6 +76,7 @@ DSL = default_dsl(
     ite_beta=1.5,
     filters=(3,),
     difference=True,
+    kernel_windows=(4,),
     extra_productions=[
         TANH,
         fold_production("fold2", 2),

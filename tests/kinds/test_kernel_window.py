@@ -1,0 +1,88 @@
+"""The kernel window: weights that sum to one, a centre that moves to the signal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_dpads.exceptions import GrammarError
+from sklearn_dpads.grammar import Production
+from sklearn_dpads.grammar.types import parse_type
+from sklearn_dpads.kinds import KERNEL_WINDOW, kernel_window_production
+from sklearn_dpads.library import default_dsl
+from sklearn_dpads.semantics import compile_program
+
+HOLE = parse_type("list[2] -> atom[1]")
+
+
+def _module(length=13):
+    dsl = default_dsl(2, kernel_windows=(length,))
+    return compile_program(f"(kernel{length}_avg (affine_x0))", dsl, HOLE)
+
+
+def test_default_dsl_adds_kernel_windows_after_the_fixed_windows():
+    names = [p.name for p in default_dsl(2, kernel_windows=(13, 5)).productions]
+    assert names[names.index("last6_avg") + 1 : names.index("last6_avg") + 3] == [
+        "kernel13_avg",
+        "kernel5_avg",
+    ]
+    assert "kernel13_avg" not in [p.name for p in default_dsl(2).productions]
+
+
+@pytest.mark.parametrize(
+    "lengths, match",
+    [
+        ((0,), r"Kernel window length must be an int >= 1, got 0"),
+        ((3, 3), r"kernel_windows repeats the length 3"),
+        (3, r"kernel_windows must be a sequence of kernel window lengths"),
+    ],
+)
+def test_bad_kernel_window_lengths(lengths, match):
+    with pytest.raises(GrammarError, match=match):
+        default_dsl(2, kernel_windows=lengths)
+
+
+def test_bad_production_parameters():
+    with pytest.raises(GrammarError, match=r"Kernel window length of 'k' must be"):
+        kernel_window_production("k", 0)
+    with pytest.raises(GrammarError, match=r"needs params\['length'\]"):
+        Production("k", KERNEL_WINDOW, 1, {})
+
+
+def test_the_kernel_sums_to_one_and_starts_in_the_middle():
+    m = _module().node(())
+    w = m.kernel().detach().numpy()
+    assert w.shape == (13,) and np.isclose(w.sum(), 1.0) and (w > 0).all()
+    assert int(np.argmax(w)) == 6  # a new window reads all of itself
+    with torch.no_grad():
+        m.centre.fill_(-20.0)  # the current frame
+    assert int(np.argmax(m.kernel().detach().numpy())) == 0
+
+
+def test_the_leaf_reads_the_weights():
+    module = _module(5)
+    leaf = module.leaf(())
+    assert leaf.kind == "kernel_window" and leaf.length == 5
+    np.testing.assert_allclose(leaf.weight[0], module.node(()).kernel().tolist())
+
+
+def test_the_centre_moves_to_the_labelled_frame():
+    """A label read 10 frames back: training moves the bump there from the middle."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(rng.normal(size=(400, 13, 2)), dtype=torch.float32)
+    y = (x[:, 2, 0] > 0).float()  # frame 2 of 0..12 is 10 frames back
+    module = _module()
+    opt = torch.optim.Adam(module.parameters(), lr=0.05)
+    for _ in range(300):
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            module(x)[:, 0] * 4.0, y
+        )
+        loss.backward()
+        opt.step()
+    w = module.node(()).kernel().detach().numpy()
+    assert int(np.argmax(w)) == 10 and w[10] > 0.6
+    acc = ((module(x)[:, 0] > 0).float() == y).float().mean()
+    assert acc > 0.9
