@@ -16,6 +16,7 @@ from sklearn_dpads._threshold import tune_logit_offset
 from sklearn_dpads.search.driver import run_search
 from sklearn_dpads.search.schedule import SearchClock
 from sklearn_dpads.semantics.canonical import canonicalize
+from sklearn_dpads.semantics.compile import compile_program
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.finetune import finetune
 from sklearn_dpads.training.nets import valid_binary_logits
@@ -50,7 +51,9 @@ class FitOutcome:
     timed_out: bool
 
 
-def run_plan(plan: FitPlan, data: SequenceDataset, reporter=None) -> FitOutcome:
+def run_plan(
+    plan: FitPlan, data: SequenceDataset, reporter=None, program=None
+) -> FitOutcome:
     """Search a program, fine-tune it, set the threshold, refit it on all the data.
 
     Parameters
@@ -63,6 +66,13 @@ def run_plan(plan: FitPlan, data: SequenceDataset, reporter=None) -> FitOutcome:
         Receives every :class:`~sklearn_dpads.search.SearchRecord`, and is
         told the fit's phases as they start and end (it estimates the time
         left from them).
+    program : Program, optional
+        A program of ``plan.dsl`` to train instead of searching one: it is
+        trained as the search trains each of its candidates (the trainer's
+        ``program_epochs`` on the search splits, scored on the architecture
+        split), then fine-tuned, thresholded and refitted like a found one.
+        Used to compare the search with the programs its grammar holds
+        (``benchmarks/regret.py``).
 
     Returns
     -------
@@ -88,19 +98,31 @@ def run_plan(plan: FitPlan, data: SequenceDataset, reporter=None) -> FitOutcome:
             plan.trainer,
             clock=search_clock,
         )
-        result = run_search(
-            plan.dsl,
-            plan.hole,
-            trainer,
-            plan.search,
-            seeds=plan.search_seeds,
-            clock=search_clock,
-            record=reporter,
-        )
+        if program is None:
+            result = run_search(
+                plan.dsl,
+                plan.hole,
+                trainer,
+                plan.search,
+                seeds=plan.search_seeds,
+                clock=search_clock,
+                record=reporter,
+            )
+            found, score, timed_out = result.module, result.score, result.timed_out
+        else:
+            found = compile_program(program, plan.dsl, plan.hole)
+            found, score, _ = trainer.fit_program(
+                found.to(plan.search.device),
+                trainer.train,
+                trainer.arch,
+                plan.trainer.program_epochs,
+                seed=plan.seed,
+            )
+            timed_out = False
         # redundant leaves are folded before anything else sees the program
-        module = canonicalize(result.module)
+        module = canonicalize(found)
         if reporter is not None:
-            reporter.search_done(module.program, result.score)
+            reporter.search_done(module.program, score)
             reporter.finetune_start()
         held = data.subset(plan.idx_arch)
         offset = plan.logit_offset
@@ -131,7 +153,7 @@ def run_plan(plan: FitPlan, data: SequenceDataset, reporter=None) -> FitOutcome:
     return FitOutcome(
         module.program,
         module,
-        result.score,
+        score,
         float(offset),
-        result.timed_out or fit_clock.out(),
+        timed_out or fit_clock.out(),
     )

@@ -135,3 +135,19 @@ def test_scaling_quick(tmp_path):
     rows = json.loads(out.read_text())["results"]["length"]["rows"]
     assert [r["n_timesteps"] for r in rows] == [13, 26]
     assert all(r["fit_s"] > 0 and r["peak_rss_mb"] > 0 for r in rows)
+
+
+def test_regret_enumerates_every_program_of_the_family():
+    from sklearn_dpads.grammar.types import parse_type
+    from sklearn_dpads.library import default_dsl
+
+    regret = _load_script("regret")
+    dsl = default_dsl(2, kernel_windows=(4,))
+    hole = parse_type("list[2] -> atom[1]")
+    allowed = {"kernel4_avg", "ite", "affine_x0", "affine_x1"}
+    progs = regret.enumerate_programs(dsl, hole, 3, allowed)
+    # depth 2: kernel4_avg(leaf); depth 3: kernel4_avg(ite(l, l, l)) and
+    # ite(kernel4_avg(l), kernel4_avg(l), kernel4_avg(l))
+    assert len(progs) == 2 + 2**3 + 2**3
+    assert len({str(p) for p in progs}) == len(progs)
+    assert all(p.depth <= 3 for p in progs)
