@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.metrics import f1_score
 
@@ -168,12 +169,17 @@ def main(argv=None) -> int:
         chosen = max(runs, key=lambda r: r["objective"])
         oracle = max(runs, key=lambda r: r["f1"])
         row["enumerated_choice"], row["enumerated_oracle"] = chosen, oracle
-        row["enumerated_f1"] = sorted(r["f1"] for r in runs)
+        row["enumerated"] = runs
+        # does the search's criterion rank programs as the new recordings do?
+        row["rank_correlation"] = float(
+            spearmanr([r["objective"] for r in runs], [r["f1"] for r in runs])[0]
+        )
         print(
             f"[seed {seed}] enumeration of {len(runs)} programs in "
             f"{row['enumeration_seconds']:.0f}s: its criterion chooses "
             f"{chosen['program']} (F1 {chosen['f1']:.3f}); best on held-out "
-            f"{oracle['program']} (F1 {oracle['f1']:.3f})"
+            f"{oracle['program']} (F1 {oracle['f1']:.3f}); Spearman rank "
+            f"correlation of criterion and held-out F1 {row['rank_correlation']:.2f}"
         )
         results.append(row)
     print()
@@ -187,7 +193,8 @@ def main(argv=None) -> int:
         ch, orc = r["enumerated_choice"], r["enumerated_oracle"]
         print(
             f"| {r['seed']} | {fs['f1']:.3f} | {ds['f1']:.3f} | {ch['f1']:.3f} | "
-            f"{ch['f1'] - fs['f1']:+.3f} | {orc['f1']:.3f} | {fs['seconds']:.0f} | "
+            f"{ch['f1'] - fs['f1']:+.3f} | {orc['f1']:.3f} | "
+            f"{r['rank_correlation']:.2f} | {fs['seconds']:.0f} | "
             f"{r['enumeration_seconds']:.0f} |"
         )
     if args.out:

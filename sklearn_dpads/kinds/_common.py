@@ -6,9 +6,16 @@ from typing import Any
 
 from sklearn_dpads.export._safety import comment_text
 from sklearn_dpads.grammar.kind import Kind
+from sklearn_dpads.grammar.types import Atom, FunctionType
 from sklearn_dpads.semantics.compile import LeafParameters
 
-__all__ = ["AtomCombinator", "BinaryKind", "plain_parameters", "selection_text"]
+__all__ = [
+    "AtomCombinator",
+    "BinaryKind",
+    "FrameWindow",
+    "plain_parameters",
+    "selection_text",
+]
 
 
 def plain_parameters(kind: Kind) -> LeafParameters:
@@ -103,3 +110,20 @@ class BinaryKind(AtomCombinator):
 
     def plan_combine(self, args, parameter):
         return self.apply(args[0], args[1])
+
+
+class FrameWindow(Kind):
+    """A summary over recent frames of an atom function of each frame.
+
+    Fills ``list[d] -> atom[k]`` holes; its one slot is ``atom[d] -> atom[k]``,
+    run on every frame (the windows' mean, the kernel window's weighted mean).
+    """
+
+    arity = 1
+    role = "sequence"
+
+    def child_types(self, production, hole, n_features):
+        i, o = hole.input, hole.output
+        if i.is_seq and not o.is_seq:
+            return (FunctionType(Atom(i.size), o),)
+        return None

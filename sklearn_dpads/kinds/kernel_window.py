@@ -20,9 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from sklearn_dpads.export._safety import float_literal
-from sklearn_dpads.grammar.kind import Kind
 from sklearn_dpads.grammar.production import Production, check_length, check_name
-from sklearn_dpads.grammar.types import Atom, FunctionType
+from sklearn_dpads.kinds._common import FrameWindow
 from sklearn_dpads.semantics.compile import LeafParameters, floats
 from sklearn_dpads.semantics.modules import ProductionModule, production_module_docs
 from sklearn_dpads.semantics.ops import carried, frames
@@ -86,12 +85,10 @@ class KernelWindowModule(ProductionModule):
         return out
 
 
-class KernelWindowKind(Kind):
+class KernelWindowKind(FrameWindow):
     """``list[d] -> atom[k]`` from an ``atom[d] -> atom[k]`` function of each frame."""
 
     name = "kernel_window"
-    arity = 1
-    role = "sequence"
     constant = "KERNEL_WINDOW"
 
     def check(self, production):
@@ -99,12 +96,6 @@ class KernelWindowKind(Kind):
             production.params.get("length"),
             f"Kernel window {production.name!r} needs params['length'], which",
         )
-
-    def child_types(self, production, hole, n_features):
-        i, o = hole.input, hole.output
-        if i.is_seq and not o.is_seq:
-            return (FunctionType(Atom(i.size), o),)
-        return None
 
     def module(self, production, hole, child_types, n_features):
         return KernelWindowModule(production, hole, child_types)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from sklearn_dpads.exceptions import GrammarError
-from sklearn_dpads.grammar.kind import Kind
 from sklearn_dpads.grammar.production import Production
-from sklearn_dpads.grammar.types import Atom, FunctionType
+from sklearn_dpads.kinds._common import FrameWindow
 from sklearn_dpads.semantics.compile import LeafParameters
 from sklearn_dpads.semantics.modules import ProductionModule, production_module_docs
 from sklearn_dpads.semantics.ops import carried, frames, window_mean_chunk
@@ -34,12 +33,10 @@ class WindowModule(ProductionModule):
         return means
 
 
-class WindowKind(Kind):
+class WindowKind(FrameWindow):
     """``list[d] -> atom[k]`` from an ``atom[d] -> atom[k]`` function of each frame."""
 
     name = "window"
-    arity = 1
-    role = "sequence"
     constant = "WINDOW"
 
     def check(self, production):
@@ -49,12 +46,6 @@ class WindowKind(Kind):
                 f"Window {production.name!r} needs params['left'], an int >= 0, got "
                 f"{left!r}; build windows with window_production."
             )
-
-    def child_types(self, production, hole, n_features):
-        i, o = hole.input, hole.output
-        if i.is_seq and not o.is_seq:
-            return (FunctionType(Atom(i.size), o),)
-        return None
 
     def module(self, production, hole, child_types, n_features):
         return WindowModule(production, hole, child_types)
