@@ -185,9 +185,10 @@ def main(argv=None) -> int:
     print()
     print(
         "| seed | family search F1 | default+kernel F1 | enumerated choice F1 | "
-        "regret (choice - family search) | oracle F1 | search s | enumeration s |"
+        "regret (choice - family search) | oracle F1 | rank correlation | "
+        "search s | enumeration s |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         fs, ds = r["family search"], r["default search + kernel13"]
         ch, orc = r["enumerated_choice"], r["enumerated_oracle"]
