@@ -86,3 +86,28 @@ def test_the_centre_moves_to_the_labelled_frame():
     assert int(np.argmax(w)) == 10 and w[10] > 0.6
     acc = ((module(x)[:, 0] > 0).float() == y).float().mean()
     assert acc > 0.9
+
+
+@pytest.mark.parametrize("length", [1, 2, 20])
+def test_short_and_long_kernels_export_and_chunk_like_torch(length):
+    """K = 1 (the current frame), K = 2, and K longer than the sequences."""
+    from sklearn_dpads.export import to_python_source
+
+    torch.manual_seed(1)
+    module = _module(length).double()
+    with torch.no_grad():
+        module.node(()).centre.fill_(0.7)
+    rng = np.random.default_rng(1)
+    x = torch.as_tensor(rng.normal(size=(3, 9, 2)))
+    lengths = torch.tensor([9, 5, 1])
+    want = module(x, lengths)[:, 0].detach().numpy()
+    got = module.forward_chunked(x, lengths, chunk_frames=2)[:, 0].detach().numpy()
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    ns: dict = {}
+    exec(to_python_source(module, classes=[0, 1]), ns)
+    seqs = [x[b, :n].tolist() for b, n in enumerate(lengths.tolist())]
+    np.testing.assert_allclose(ns["decision_function"](seqs), want, atol=1e-10)
+    stream = ns["make_stream"]()
+    for frame in seqs[0]:
+        stream.push(frame)
+    np.testing.assert_allclose(stream.decision(), want[0], atol=1e-10)
