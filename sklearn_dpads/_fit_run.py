@@ -11,6 +11,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from sklearn.metrics import average_precision_score
+
 from sklearn_dpads._fit_plan import FitPlan
 from sklearn_dpads._threshold import tune_logit_offset
 from sklearn_dpads.search.driver import run_search
@@ -42,6 +45,10 @@ class FitOutcome:
         The binary decision threshold as a logit offset.
     timed_out : bool
         Whether ``max_time`` cut the search or the fine-tune short.
+    finetune_score : float
+        Binary programs: the average precision, on the held-out split, of the
+        fine-tuned program before its refit (a model not trained on that
+        split); NaN for multiclass programs.
     """
 
     program: Any
@@ -49,6 +56,7 @@ class FitOutcome:
     score: float
     logit_offset: float
     timed_out: bool
+    finetune_score: float = float("nan")
 
 
 def run_plan(
@@ -126,13 +134,17 @@ def run_plan(
             reporter.finetune_start()
         held = data.subset(plan.idx_arch)
         offset = plan.logit_offset
+        held_ap = float("nan")
 
         def before_refit(model, epochs: int) -> None:
             # the threshold is tuned on predictions of a model not trained on
             # the held-out split
-            nonlocal offset
-            if plan.threshold == "tune":
-                offset = tune_logit_offset(*valid_binary_logits(model, held))
+            nonlocal offset, held_ap
+            if plan.n_classes == 2:
+                z, y = valid_binary_logits(model, held)
+                held_ap = _average_precision(y, z)
+                if plan.threshold == "tune":
+                    offset = tune_logit_offset(z, y)
             if reporter is not None and plan.finetune_epochs > 0:
                 reporter.finetune_done(epochs)
 
@@ -156,4 +168,12 @@ def run_plan(
         score,
         float(offset),
         timed_out or fit_clock.out(),
+        held_ap,
     )
+
+
+def _average_precision(y, z) -> float:
+    """Average precision of logits ``z`` for labels ``y`` (NaN without positives)."""
+    if not np.any(y == 1):
+        return float("nan")
+    return float(average_precision_score(y, z))

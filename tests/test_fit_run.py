@@ -50,3 +50,10 @@ def test_a_program_outside_the_grammar_is_refused(seq_data, fast_params):
     plan, data = _plan(ProgramSynthesisClassifier(**fast_params), X, y)
     with pytest.raises(Exception, match="nope"):
         run_plan(plan, data, None, program=Program.parse("(last5_avg (nope))"))
+
+
+def test_the_fine_tuned_held_out_score_is_reported(seq_data, fast_params):
+    X, y = seq_data
+    plan, data = _plan(ProgramSynthesisClassifier(**fast_params), X, y)
+    found = run_plan(plan, data, None, program=Program.parse("(last5_avg (affine))"))
+    assert 0.0 <= found.finetune_score <= 1.0
