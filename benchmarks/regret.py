@@ -86,10 +86,14 @@ def enumerate_programs(dsl: DSL, hole, depth: int, allowed) -> list[Program]:
     return out
 
 
-def _top_programs(history: list, k: int) -> list[Program]:
-    """The ``k`` best distinct complete programs of a search, by its objective."""
+def _top_programs(history: list, k: int, chosen: Program) -> list[Program]:
+    """The search's choice and its best other distinct complete programs, ``k`` in all.
+
+    The choice comes first (it may come from refinement or canonicalisation
+    and then has no row of its own); the others by the search's objective.
+    """
     rows = [r for r in history if r.get("complete") and r.get("program") is not None]
-    distinct: dict = {}
+    distinct: dict = {str(chosen): chosen}
     for r in sorted(rows, key=lambda r: -r["objective"]):
         distinct.setdefault(str(r["program"]), r["program"])
     return list(distinct.values())[:k]
@@ -179,7 +183,7 @@ def main(argv=None) -> int:
             )
             # its best distinct complete programs, ranked after the fine-tune
             t0 = time.perf_counter()
-            top = _top_programs(est.search_history_, args.rerank)
+            top = _top_programs(est.search_history_, args.rerank, est.program_)
             reranked = [train_given(est, X, y, prog, X_te, y_te) for prog in top]
             best = max(reranked, key=lambda r: r["finetuned_objective"])
             row[name]["reranked"] = {**best, "seconds": time.perf_counter() - t0}
