@@ -9,24 +9,18 @@ from sklearn_dpads.export._safety import float_literal
 from sklearn_dpads.grammar.kind import Kind
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.semantics.compile import LeafParameters, floats
-from sklearn_dpads.semantics.modules import ProductionModule, forward_doc
+from sklearn_dpads.semantics.modules import (
+    ProductionModule,
+    forward_doc,
+    production_module_docs,
+)
 
 __all__ = ["CONSTANT", "ConstantModule", "constant_production"]
 
 
+@production_module_docs(returns="A copy of the constant for every row of ``x``.")
 class ConstantModule(ProductionModule):
-    """A learned constant vector, broadcast to the input's leading dimensions.
-
-    Parameters
-    ----------
-    production : Production
-        The production this module applies.
-    hole : FunctionType
-        The hole the production fills.
-    child_types : tuple of FunctionType
-        Types of the argument slots, as given by
-        :meth:`Production.child_types <sklearn_dpads.grammar.Production.child_types>`.
-    """
+    """A learned constant vector, broadcast to the input's leading dimensions."""
 
     def __init__(self, production, hole, child_types):
         super().__init__(production, hole, child_types)

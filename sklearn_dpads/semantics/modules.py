@@ -74,7 +74,8 @@ def production_module_docs(returns: str):
 
     Every production module takes the same constructor arguments and is called
     as ``forward(x, mask, ctx)``; only the summary and what ``forward``
-    returns differ, so those are all a module writes.
+    returns differ, so those are all a module writes (a ``forward`` that
+    already has a docstring, from :func:`forward_doc`, keeps it).
 
     Parameters
     ----------
@@ -89,9 +90,10 @@ def production_module_docs(returns: str):
 
     def decorate(cls):
         cls.__doc__ = cls.__doc__.rstrip() + "\n" + _SLOTS_DOC
-        cls.forward.__doc__ = _FORWARD_DOC.format(
-            summary="Apply the production to ``x``.", returns=returns
-        )
+        if cls.forward.__doc__ is None:  # a forward_doc of its own is kept
+            cls.forward.__doc__ = _FORWARD_DOC.format(
+                summary="Apply the production to ``x``.", returns=returns
+            )
         return cls
 
     return decorate
