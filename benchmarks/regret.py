@@ -9,8 +9,9 @@ fine-tune, the held-out threshold and the refit: ``_fit_run.run_plan`` with
 other recordings). For each seed the script reports:
 
 * the search over the family's own grammar (``max_depth=3``), and the
-  default search with the same kernel windows added: held-out F1, the
-  program, the fit time;
+  default search (whose grammar holds the same kernel window): held-out F1,
+  the program, the fit time (both end with the local search, ``grow_steps``);
+* the enumerated programs, each trained as given (``grow_steps=0``);
 * the enumerated program the search's own criterion prefers (validation
   average precision minus ``penalty`` times the canonical cost) and its
   held-out F1: what a perfect search would return;
@@ -109,6 +110,8 @@ def _heldout_f1(module, offset, scaler, est, X, y) -> float:
 def train_given(est, X, y, program, X_te, y_te) -> dict:
     """``program`` trained through the fit path of a found one; its scores."""
     t0 = time.perf_counter()
+    # the program as given: no local search around it
+    est = clone(est).set_params(grow_steps=0)
     x, lengths, labels = check_X_y(est, X, y, reset=True)
     classes, y_enc = labels.encode()
     plan = make_plan(est, x, lengths, classes, y_enc, labels.label_type, "cpu")

@@ -49,7 +49,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     ----------
     dsl : DSL, default=None
         Grammar to search. Default: :func:`~sklearn_dpads.default_dsl` over the
-        input's features with ``feature_groups``.
+        input's features with ``feature_groups`` and, for sequences of ``T``
+        frames, one window that can sit anywhere in the last
+        ``K = min(T, 16)`` frames (``kernel<K>_avg``).
     feature_groups : dict of str to list of int, default=None
         Named feature groups (``{"distance": [4], "position": [0, 1, 2, 3]}``);
         default one group per feature. An affine leaf over all features is
@@ -68,7 +70,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     penalty : float, default=0.01
         Weight of the structural cost (number of productions) against the
         held-out average precision in selection (as in dPads; smaller values
-        trade size for accuracy).
+        trade size for accuracy). The local search (``grow_steps``) only
+        ranks its candidates by it: its moves follow the one-standard-error
+        rule.
     search_epochs : int, default=4
         Bi-level epochs after each unfolding.
     prune_epochs : int, default=2
@@ -83,6 +87,12 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         training part of the data, the epoch with the best held-out score
         (on the ``validation_fraction`` split) is chosen, and the program is
         then refitted on all the data for that many epochs.
+    grow_steps : int, default=2
+        Most edits of the local search after the selection: the programs one
+        leaf swap, one ``ite`` or one prune away are each trained as the
+        fine-tune trains, and the program moves to a better one, or to a
+        simpler one that is not worse, beyond one standard error of the
+        held-out score (0: no local search).
     max_selection_steps : int, default=30
         Maximum number of partitions expanded by the selection.
     lr : float, default=0.02
@@ -224,6 +234,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         selection_epochs=1,
         program_epochs=20,
         finetune_epochs=40,
+        grow_steps=2,
         max_selection_steps=30,
         lr=0.02,
         arch_lr=0.02,
@@ -261,6 +272,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self.selection_epochs = selection_epochs
         self.program_epochs = program_epochs
         self.finetune_epochs = finetune_epochs
+        self.grow_steps = grow_steps
         self.max_selection_steps = max_selection_steps
         self.lr = lr
         self.arch_lr = arch_lr

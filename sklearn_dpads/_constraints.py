@@ -35,6 +35,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "selection_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
     "program_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
     "finetune_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+    "grow_steps": [Interval(numbers.Integral, 0, None, closed="left")],
     "max_selection_steps": [Interval(numbers.Integral, 0, None, closed="left")],
     "lr": [Interval(numbers.Real, 0, None, closed="neither")],
     "arch_lr": [Interval(numbers.Real, 0, None, closed="left")],

@@ -30,6 +30,8 @@ __all__ = ["FitPlan", "make_plan"]
 
 # share of ``max_time`` the search may use; the rest is kept for the fine-tune
 SEARCH_TIME_SHARE = 0.85
+#: Longest kernel window of the default DSL, in frames.
+MAX_KERNEL = 16
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class FitPlan:
         Its early-stopping patience.
     finetune_batch_size : int
         Its batch size.
+    grow_steps : int
+        Most edits of the local search after the selection (0: none; see
+        :func:`~sklearn_dpads.search.grow.grow_program`).
     threshold : str
         ``"none"`` (keep 0.5), ``"fixed"`` (``logit_offset``) or ``"tune"``.
     logit_offset : float
@@ -93,6 +98,7 @@ class FitPlan:
     finetune_epochs: int
     finetune_patience: int | None
     finetune_batch_size: int
+    grow_steps: int
     threshold: str
     logit_offset: float
     search_time: float | None
@@ -119,7 +125,7 @@ def effective_batch_size(batch_size: int, n: int, min_steps: int = 4) -> int:
     return int(max(1, min(batch_size, max(8, -(-n // min_steps)))))
 
 
-def make_dsl(est: Any, n_features: int) -> DSL:
+def make_dsl(est: Any, n_features: int, n_timesteps: int = 1) -> DSL:
     """The estimator's grammar for ``n_features`` input features.
 
     Parameters
@@ -129,6 +135,10 @@ def make_dsl(est: Any, n_features: int) -> DSL:
         ``extra_productions``, ``ite_beta``).
     n_features : int
         Features per frame.
+    n_timesteps : int, default=1
+        Frames of the (padded) sequences; 1 for tabular input. The default
+        DSL holds a kernel window over the last ``min(n_timesteps,
+        MAX_KERNEL)`` frames when that is at least 2.
 
     Returns
     -------
@@ -164,12 +174,17 @@ def make_dsl(est: Any, n_features: int) -> DSL:
                 "extra_productions must contain Production objects (see "
                 f"make_production), got {type(p).__name__}."
             )
+    k = min(n_timesteps, MAX_KERNEL)
+    # a user production of the same name replaces the default one
+    named = {p.name for p in extra}
+    kernel = (k,) if k >= 2 and f"kernel{k}_avg" not in named else ()
     return default_dsl(
         n_features,
         est.feature_groups,
         names,
         ite_beta=est.ite_beta,
         extra_productions=extra,
+        kernel_windows=kernel,
     )
 
 
@@ -263,7 +278,7 @@ def make_plan(
             "Classifier can't train when only one class is present: y has the "
             f"single class {classes[0]!r}."
         )
-    dsl = make_dsl(est, x.shape[-1])
+    dsl = make_dsl(est, x.shape[-1], x.shape[1] if x.ndim == 3 else 1)
     n_out = 1 if n_classes == 2 else n_classes
     inp = Seq(x.shape[-1]) if x.ndim == 3 else Atom(x.shape[-1])
     out = Seq(n_out) if label_type == "frame" else Atom(n_out)
@@ -342,6 +357,7 @@ def make_plan(
         finetune_epochs=est.finetune_epochs,
         finetune_patience=est.n_iter_no_change,
         finetune_batch_size=effective_batch_size(est.batch_size, n),
+        grow_steps=est.grow_steps,
         threshold=threshold,
         logit_offset=offset,
         search_time=None if max_time is None else SEARCH_TIME_SHARE * max_time,

@@ -1,8 +1,10 @@
 """The run of a :class:`~sklearn_dpads._fit_plan.FitPlan`.
 
 ``run_plan`` searches a program, folds its redundant leaves, fine-tunes it
-(:func:`~sklearn_dpads.training.finetune.finetune`), sets the decision
-threshold on the held-out split and refits it on all the data.
+(:func:`~sklearn_dpads.training.finetune.tune`), moves from it by the local
+search (:func:`~sklearn_dpads.search.grow_program`, ``plan.grow_steps``),
+sets the decision threshold on the held-out split and refits the program on
+all the data (:func:`~sklearn_dpads.training.finetune.refit`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from sklearn.metrics import average_precision_score
 from sklearn_dpads._fit_plan import FitPlan
 from sklearn_dpads._threshold import tune_logit_offset
 from sklearn_dpads.search.driver import run_search
+from sklearn_dpads.search.edits import neighbours
+from sklearn_dpads.search.grow import GrowCandidate, grow_program
 from sklearn_dpads.search.schedule import SearchClock
 from sklearn_dpads.semantics.canonical import canonicalize
 from sklearn_dpads.semantics.compile import compile_program
+from sklearn_dpads.training.candidates import CandidateTrainer
 from sklearn_dpads.training.data import SequenceDataset
-from sklearn_dpads.training.finetune import finetune
+from sklearn_dpads.training.finetune import Tuned, refit, tune
 from sklearn_dpads.training.nets import valid_binary_logits
 from sklearn_dpads.training.search_trainer import SkorchSearchTrainer
 from sklearn_dpads.utils._torch import seeded_torch
@@ -78,9 +83,10 @@ def run_plan(
         A program of ``plan.dsl`` to train instead of searching one: it is
         trained as the search trains each of its candidates (the trainer's
         ``program_epochs`` on the search splits, scored on the architecture
-        split), then fine-tuned, thresholded and refitted like a found one.
-        Used to compare the search with the programs its grammar holds
-        (``benchmarks/regret.py``).
+        split), then fine-tuned, grown (``plan.grow_steps``), thresholded
+        and refitted like a found one. Used to compare the search with the
+        programs its grammar holds (``benchmarks/regret.py``, with
+        ``grow_steps=0``).
 
     Returns
     -------
@@ -136,30 +142,25 @@ def run_plan(
         offset = plan.logit_offset
         held_ap = float("nan")
 
-        def before_refit(model, epochs: int) -> None:
+        tuned = _tune(plan, data, module, plan.finetune_epochs, fit_clock)
+        if plan.grow_steps > 0 and plan.finetune_epochs > 0:
+            tuned = _grow(plan, data, tuned, reporter, fit_clock)
+        if plan.n_classes == 2:
             # the threshold is tuned on predictions of a model not trained on
             # the held-out split
-            nonlocal offset, held_ap
-            if plan.n_classes == 2:
-                z, y = valid_binary_logits(model, held)
-                held_ap = _average_precision(y, z)
-                if plan.threshold == "tune":
-                    offset = tune_logit_offset(z, y)
-            if reporter is not None and plan.finetune_epochs > 0:
-                reporter.finetune_done(epochs)
-
-        module, _ = finetune(
-            module,
-            data.subset(plan.idx_train),
-            held,
+            z, y = valid_binary_logits(tuned.module, held)
+            held_ap = _average_precision(y, z)
+            if plan.threshold == "tune":
+                offset = tune_logit_offset(z, y)
+        if reporter is not None and plan.finetune_epochs > 0:
+            reporter.finetune_done(tuned.epochs)
+        module = refit(
+            tuned,
             data,
             plan.trainer,
-            max_epochs=plan.finetune_epochs,
-            patience=plan.finetune_patience,
             batch_size=plan.finetune_batch_size,
             seed=plan.finetune_seed,
             clock=fit_clock,
-            before_refit=before_refit,
         )
     module = copy.deepcopy(module).to("cpu").double().eval()
     return FitOutcome(
@@ -170,6 +171,53 @@ def run_plan(
         timed_out or fit_clock.out(),
         held_ap,
     )
+
+
+def _tune(plan: FitPlan, data, module, epochs: int, clock, seed=None) -> Tuned:
+    """``module`` trained on the training split, its epoch chosen on the held-out one."""
+    return tune(
+        module,
+        data.subset(plan.idx_train),
+        data.subset(plan.idx_arch),
+        plan.trainer,
+        max_epochs=epochs,
+        patience=plan.finetune_patience,
+        batch_size=plan.finetune_batch_size,
+        seed=plan.finetune_seed if seed is None else seed,
+        clock=clock,
+    )
+
+
+def _grow(plan: FitPlan, data, tuned: Tuned, reporter, clock) -> Tuned:
+    """The local search from the fine-tuned program; the program it ends on, tuned."""
+    candidates = CandidateTrainer(
+        plan.dsl,
+        plan.hole,
+        data.subset(plan.idx_train),
+        data.subset(plan.idx_arch),
+        plan.trainer,
+        finetune_epochs=plan.finetune_epochs,
+        patience=plan.finetune_patience,
+        batch_size=plan.finetune_batch_size,
+        device=plan.search.device,
+        clock=clock,
+        random_state=plan.finetune_seed,
+    )
+    program = tuned.module.program
+    best = grow_program(
+        GrowCandidate(program, tuned.score, candidates.cost(program), tuned),
+        neighbours=lambda p: neighbours(p, plan.dsl, plan.hole, plan.search.max_depth),
+        train=candidates.screen,
+        resume=candidates.resume,
+        margin=candidates.margin,
+        cost=candidates.cost,
+        seeds=lambda k: plan.search_seeds.seed(3, k),
+        penalty=plan.search.penalty,
+        max_steps=plan.grow_steps,
+        record=reporter,
+        clock=clock,
+    )
+    return best.trained
 
 
 def _average_precision(y, z) -> float:

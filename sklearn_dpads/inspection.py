@@ -155,21 +155,27 @@ def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
 
+#: The history's phases whose rows are scored candidates.
+_CANDIDATE_PHASES = ("greedy", "select", "refine", "grow")
+
+
 def _search_points(history: Sequence[Mapping], program=None, penalty=None):
-    """``(rows, complete, partial, chosen, penalty)`` of a search history: the greedy
-    and select rows with a finite score and cost, split by completeness; the row of
-    ``program`` (without one, the complete row of lowest objective) or None; and the
-    selection penalty: the row's own, else ``penalty``, else inferred (older rows)."""
+    """``(rows, complete, partial, chosen, penalty)`` of a search history: the
+    candidate rows (selection, refinement, local search) with a finite score and
+    cost, split by completeness; the last row of ``program`` (without one, the
+    complete row of lowest objective) or None; and the selection penalty: the
+    row's own, else ``penalty``, else inferred (older rows)."""
     if bad := [r for r in history if not isinstance(r, Mapping)]:
         raise TypeError(
             "A search history is a list of dicts (search_history_), got an element "
             f"of type {type(bad[0]).__name__}."
         )
-    rows = [r for r in history if r.get("phase") in ("greedy", "select") and _finite(r)]
+    rows = [r for r in history if r.get("phase") in _CANDIDATE_PHASES and _finite(r)]
     complete = [r for r in rows if r.get("complete")]
     partial = [r for r in rows if not r.get("complete")]
     if program is not None:
-        chosen = next((r for r in complete if r.get("program") == program), None)
+        mine = [r for r in complete if r.get("program") == program]
+        chosen = mine[-1] if mine else None
     else:
         chosen = min(complete, key=lambda r: r.get("objective", math.inf), default=None)
     if chosen is not None and chosen.get("penalty") is not None:

@@ -7,6 +7,7 @@ from sklearn.metrics import average_precision_score, f1_score
 
 __all__ = [
     "ranking_score",
+    "paired_score_se",
     "frame_f1_score",
     "flatten_frames",
     "best_threshold_f1",
@@ -155,7 +156,11 @@ def label_f1(pred: np.ndarray, true: np.ndarray, n_classes: int) -> float:
 
 
 def ranking_score(
-    logits: np.ndarray, true: np.ndarray, n_classes: int, class_weight=None
+    logits: np.ndarray,
+    true: np.ndarray,
+    n_classes: int,
+    class_weight=None,
+    sample_weight=None,
 ) -> float:
     """Threshold-free score of logits: average precision.
 
@@ -176,6 +181,9 @@ def ranking_score(
     class_weight : array-like of shape (n_classes,) or None, default=None
         Per-class weights, applied to every sample of the class (explicit
         costs count in the score as in the loss).
+    sample_weight : array-like of shape (n,) or None, default=None
+        Per-sample weights (for example bootstrap counts), multiplied with
+        the class weights.
 
     Returns
     -------
@@ -191,6 +199,10 @@ def ranking_score(
     sw = None
     if class_weight is not None:
         sw = np.asarray(class_weight, dtype=np.float64)[true]
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        sw = w if sw is None else sw * w
+        true = np.where(w > 0, true, -1)  # a class must occur with weight
     if n_classes == 2:
         z = z.reshape(len(true), -1)[:, -1]
         if not (true == 1).any():
@@ -205,3 +217,63 @@ def ranking_score(
         if (true == c).any()
     ]
     return float(np.mean(aps)) if aps else 0.0
+
+
+def paired_score_se(
+    logits_a: np.ndarray,
+    logits_b: np.ndarray,
+    true: np.ndarray,
+    n_classes: int,
+    *,
+    groups: np.ndarray | None = None,
+    class_weight=None,
+    n_boot: int = 100,
+    random_state: int = 0,
+) -> float:
+    """Bootstrap standard error of the difference of two models' ranking scores.
+
+    Both models are scored (:func:`ranking_score`) on the same bootstrap
+    resamples of the same data, so the error is that of the paired
+    difference, much smaller than either score's own. Resampling is by
+    ``groups`` (for example the sequence of each frame, since the frames of
+    one sequence are not independent), with Poisson(1) counts per group.
+
+    Parameters
+    ----------
+    logits_a, logits_b : ndarray of shape (n,) or (n, C)
+        The two models' logits on the same samples.
+    true : ndarray of shape (n,)
+        True class indices.
+    n_classes : int
+        Number of classes.
+    groups : ndarray of shape (n,) or None, default=None
+        Group of each sample, resampled together (None: every sample is its
+        own group).
+    class_weight : array-like of shape (n_classes,) or None, default=None
+        Per-class weights, as in :func:`ranking_score`.
+    n_boot : int, default=100
+        Bootstrap resamples.
+    random_state : int, default=0
+        Seed of the resampling.
+
+    Returns
+    -------
+    float
+        The standard deviation of ``score(a) - score(b)`` over the resamples
+        (0 for fewer than two samples).
+    """
+    true = np.asarray(true)
+    if true.size < 2:
+        return 0.0
+    if groups is None:
+        groups = np.arange(true.size)
+    _, owner = np.unique(np.asarray(groups), return_inverse=True)
+    rng = np.random.default_rng(random_state)
+    diffs = []
+    for _ in range(n_boot):
+        w = rng.poisson(1.0, owner.max() + 1)[owner]
+        diffs.append(
+            ranking_score(logits_a, true, n_classes, class_weight, w)
+            - ranking_score(logits_b, true, n_classes, class_weight, w)
+        )
+    return float(np.std(diffs))

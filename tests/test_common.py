@@ -13,6 +13,7 @@ def _cheap():
         selection_epochs=1,
         program_epochs=2,
         finetune_epochs=40,
+        grow_steps=1,
         max_selection_steps=1,
         random_state=0,
     )

@@ -57,3 +57,43 @@ def test_the_fine_tuned_held_out_score_is_reported(seq_data, fast_params):
     plan, data = _plan(ProgramSynthesisClassifier(**fast_params), X, y)
     found = run_plan(plan, data, None, program=Program.parse("(last5_avg (affine))"))
     assert 0.0 <= found.finetune_score <= 1.0
+
+
+def _ite_data(n=300, seed=0):
+    # frame by frame: x1 when x0 is high, else -x1; no linear rule fits it
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 6, 2).astype(np.float32)
+    value = np.where(X[:, :, 0] > 0, X[:, :, 1], -X[:, :, 1])
+    return X, (value[:, -3:].mean(axis=1) > 0).astype(int)
+
+
+def test_the_local_search_grows_a_linear_program_into_an_ite(fast_params):
+    X, y = _ite_data()
+    params = {
+        **fast_params,
+        "program_epochs": 30,
+        "finetune_epochs": 60,
+        "lr": 0.05,
+        "grow_steps": 1,
+        "max_depth": 4,
+    }
+    plan, data = _plan(ProgramSynthesisClassifier(**params), X, y)
+    found = run_plan(plan, data, None, program=Program.parse("(last3_avg (affine))"))
+    assert "ite" in found.program.symbols()
+    z = found.module(data.x.double(), data.lengths)[:, 0].detach().numpy()
+    assert ((z + found.logit_offset > 0) == y).mean() > 0.85
+    # without the local search the linear program stays, and fits it worse
+    plan, data = _plan(ProgramSynthesisClassifier(**{**params, "grow_steps": 0}), X, y)
+    linear = run_plan(plan, data, None, program=Program.parse("(last3_avg (affine))"))
+    assert linear.program == Program.parse("(last3_avg (affine))")
+    z = linear.module(data.x.double(), data.lengths)[:, 0].detach().numpy()
+    assert ((z + linear.logit_offset > 0) == y).mean() < 0.75
+
+
+def test_the_local_search_keeps_a_program_no_edit_beats(seq_data, fast_params):
+    X, y = seq_data
+    params = {**fast_params, "program_epochs": 20, "finetune_epochs": 30}
+    plan, data = _plan(ProgramSynthesisClassifier(**params, grow_steps=1), X, y)
+    found = run_plan(plan, data, None, program=Program.parse("(last5_avg (affine_x0))"))
+    # the planted rule: nothing one edit away is better by more than the noise
+    assert found.program == Program.parse("(last5_avg (affine_x0))")

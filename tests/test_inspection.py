@@ -201,11 +201,15 @@ def test_search_points_rows_and_chosen():
         _row("refine", 0.9, 4.0, b, objective=0.14),
     ]
     rows, complete, partial, chosen, penalty = _search_points(history)
-    assert rows == history[1:4]
-    assert complete == [history[1], history[3]] and partial == [history[2]]
-    assert chosen is history[3]  # lowest objective among complete rows
-    assert penalty == pytest.approx(0.01)  # inferred: (0.24 - 0.2) / 4
+    # the scored candidates of every phase (refinement and local search too)
+    assert rows == history[1:4] + history[5:]
+    assert complete == [history[1], history[3], history[5]]
+    assert partial == [history[2]]
+    assert chosen is history[5]  # lowest objective among complete rows
+    assert penalty == pytest.approx(0.01)  # inferred: (0.14 - 0.1) / 4
     assert _search_points(history, program=a)[3] is history[1]
+    # a program scored twice: its last row (the local search comes last)
+    assert _search_points(history, program=b)[3] is history[5]
     assert _search_points(history, program=a, penalty=0.5)[4] == 0.5
     assert _search_points([])[3:] == (None, None)
     with pytest.raises(TypeError, match="list of dicts"):

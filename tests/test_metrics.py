@@ -143,3 +143,44 @@ def test_ranking_score_infinite_logits_still_rank():
 
     y = np.array([0, 1, 0, 1])
     assert ranking_score(np.array([-np.inf, np.inf, -1.0, 2.0]), y, 2) == 1.0
+
+
+def test_ranking_score_sample_weights_are_bootstrap_counts():
+    from sklearn_dpads.metrics import ranking_score
+
+    rng = np.random.RandomState(3)
+    z, y = rng.randn(60), rng.randint(0, 2, 60)
+    w = rng.poisson(1.0, 60)
+    repeated = ranking_score(np.repeat(z, w), np.repeat(y, w), 2)
+    assert ranking_score(z, y, 2, sample_weight=w) == pytest.approx(repeated)
+    # a class that only occurs with weight 0 does not count in the mean
+    z3 = rng.randn(6, 3)
+    y3 = np.array([0, 0, 1, 1, 2, 2])
+    w3 = np.array([1, 1, 1, 1, 0, 0])
+    assert ranking_score(z3, y3, 3, sample_weight=w3) == pytest.approx(
+        ranking_score(z3[:4], y3[:4], 3)
+    )
+
+
+def test_paired_score_se_is_zero_for_one_model_and_small_for_paired_noise():
+    from sklearn_dpads.metrics import paired_score_se
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 2, 400)
+    z = y + rng.randn(400)
+    assert paired_score_se(z, z, y, 2) == 0.0
+    near = paired_score_se(z, z + 0.05 * rng.randn(400), y, 2)
+    far = paired_score_se(z, rng.randn(400), y, 2)
+    assert 0.0 < near < far
+    # reproducible, and resampling whole groups gives a larger error when the
+    # samples of a group are copies of each other
+    assert paired_score_se(z, -z, y, 2, random_state=1) == paired_score_se(
+        z, -z, y, 2, random_state=1
+    )
+    zz, yy = np.repeat(z[:40], 10), np.repeat(y[:40], 10)
+    other = np.repeat(rng.randn(40), 10)
+    groups = np.repeat(np.arange(40), 10)
+    assert paired_score_se(zz, other, yy, 2, groups=groups) > paired_score_se(
+        zz, other, yy, 2
+    )
+    assert paired_score_se(z[:1], z[:1], y[:1], 2) == 0.0

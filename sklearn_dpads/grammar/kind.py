@@ -77,6 +77,11 @@ class Kind:
         order the plan stacks them (None: not batched; a subtree holding such
         a production is evaluated recursively). Leaves with an
         :meth:`affine_map` are batched in the plan's bank.
+    branching : bool
+        The first argument chooses between the other two, which have the
+        production's own type (``ite``): the local search
+        (:func:`~sklearn_dpads.search.edits.neighbours`) grows a subtree
+        ``S`` into ``production(C, S, S)``.
     constant : str
         Name of the module-level constant holding the kind's instance.
     """
@@ -89,6 +94,7 @@ class Kind:
     constant_leaf: ClassVar[bool] = False
     lagged_leaf: ClassVar[bool] = False
     plan_rank: ClassVar[int | None] = None
+    branching: ClassVar[bool] = False
     constant: ClassVar[str] = ""
 
     # identity ---------------------------------------------------------------

@@ -46,6 +46,7 @@ class IteKind(Kind):
     arity = 3
     role = "combine"
     plan_rank = 2
+    branching = True
     constant = "ITE"
 
     def check(self, production):

@@ -1,6 +1,8 @@
-"""dPads search: schedule, architecture selection, refinement (no skorch)."""
+"""dPads search: schedule, architecture selection, refinement, local search (no skorch)."""
 
 from sklearn_dpads.search.driver import SearchConfig, SearchSeeds, run_search
+from sklearn_dpads.search.edits import neighbours
+from sklearn_dpads.search.grow import GrowCandidate, grow_program
 from sklearn_dpads.search.history import SearchRecord
 from sklearn_dpads.search.refine import refine_leaves
 from sklearn_dpads.search.schedule import (
@@ -18,6 +20,7 @@ from sklearn_dpads.search.selection import (
 )
 
 __all__ = [
+    "GrowCandidate",
     "Partition",
     "SearchClock",
     "SearchConfig",
@@ -28,6 +31,8 @@ __all__ = [
     "SearchTrainer",
     "default_schedule",
     "greedy_discretize",
+    "grow_program",
+    "neighbours",
     "refine_leaves",
     "run_schedule",
     "run_search",

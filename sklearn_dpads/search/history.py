@@ -14,12 +14,13 @@ class SearchRecord:
 
     A stage row (``phase="unfold"``) describes one step of the unfolding and
     pruning schedule; the other phases (``"greedy"``, ``"select"``,
-    ``"refine"``) describe one scored candidate of the architecture selection.
+    ``"refine"``, ``"grow"``) describe one scored candidate of the
+    architecture selection or of the local search after it.
 
     Parameters
     ----------
     phase : str
-        ``"unfold"``, ``"greedy"``, ``"select"`` or ``"refine"``.
+        ``"unfold"``, ``"greedy"``, ``"select"``, ``"refine"`` or ``"grow"``.
     score : float
         Validation score of the stage or candidate (higher is better).
     elapsed : float

@@ -4,12 +4,139 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.search_trainer import SkorchSearchTrainer, TrainerSettings
 
-__all__ = ["finetune"]
+__all__ = ["Tuned", "finetune", "refit", "tune"]
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """A program fine-tuned on a training split, with what its refit needs.
+
+    Parameters
+    ----------
+    module : ProgramModule
+        The fine-tuned program (the epoch with the best held-out score).
+    score : float
+        That best held-out score (0 without a finite one).
+    epochs : int
+        Its epochs (0 without a fine-tune, or when no epoch had a finite
+        score).
+    start : ProgramModule or None
+        A copy of the program as it was before the fine-tune, for the refit
+        (None without a fine-tune).
+    """
+
+    module: Any
+    score: float
+    epochs: int
+    start: Any = None
+
+
+def tune(
+    module: Any,
+    train: SequenceDataset,
+    held: SequenceDataset,
+    settings: TrainerSettings,
+    *,
+    max_epochs: int,
+    patience: int | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    clock: Any = None,
+) -> Tuned:
+    """Train a program on ``train``, keeping its best epoch on ``held``.
+
+    Parameters
+    ----------
+    module : ProgramModule
+        The program (trained in place; a copy is kept for the refit).
+    train, held : SequenceDataset
+        The training split and the held-out split that chooses the epoch.
+    settings : TrainerSettings
+        How the program is trained and scored.
+    max_epochs : int
+        Most epochs (0: no training; the score is then NaN).
+    patience : int or None, default=None
+        Early-stopping patience (None: run all ``max_epochs``).
+    batch_size : int or None, default=None
+        Minibatch size (None: the settings').
+    seed : int, default=0
+        Seed of the batch order.
+    clock : object, default=None
+        Anything with an ``out()`` method: training stops (keeping the best
+        epoch so far) once it returns True.
+
+    Returns
+    -------
+    Tuned
+        The fine-tuned program, its held-out score and epochs, and its start.
+    """
+    if max_epochs <= 0:
+        return Tuned(module, float("nan"), 0)
+    trainer = SkorchSearchTrainer(train, held, settings, clock=clock)
+    start = copy.deepcopy(module)
+    module, score, epochs = trainer.fit_program(
+        module,
+        train,
+        held,
+        max_epochs,
+        patience=patience,
+        batch_size=batch_size,
+        seed=seed,
+    )
+    return Tuned(module, score, epochs, start)
+
+
+def refit(
+    tuned: Tuned,
+    data: SequenceDataset,
+    settings: TrainerSettings,
+    *,
+    batch_size: int | None = None,
+    seed: int = 0,
+    clock: Any = None,
+) -> Any:
+    """Train the program again from its start, on all ``data``, for its epochs.
+
+    Parameters
+    ----------
+    tuned : Tuned
+        The fine-tuned program (see :func:`tune`).
+    data : SequenceDataset
+        All the data.
+    settings : TrainerSettings
+        How the program is trained.
+    batch_size : int or None, default=None
+        Minibatch size (None: the settings').
+    seed : int, default=0
+        Seed of the batch order.
+    clock : object, default=None
+        Anything with an ``out()`` method: no refit starts once it returns
+        True, and the fine-tuned program is returned.
+
+    Returns
+    -------
+    ProgramModule
+        The refitted program, or the fine-tuned one when no epoch was chosen
+        or the clock has run out.
+    """
+    if tuned.epochs <= 0 or tuned.start is None or (clock is not None and clock.out()):
+        return tuned.module
+    trainer = SkorchSearchTrainer(data, data, settings, clock=clock)
+    module, _, _ = trainer.fit_program(
+        copy.deepcopy(tuned.start),
+        data,
+        None,
+        tuned.epochs,
+        batch_size=batch_size,
+        seed=seed,
+    )
+    return module
 
 
 def finetune(
@@ -79,23 +206,20 @@ def finetune(
         The epochs chosen on ``held`` (0 without a fine-tune, or when no epoch
         had a finite held-out score).
     """
-    trainer = SkorchSearchTrainer(train, held, settings, clock=clock)
-    epochs = 0
-    if max_epochs > 0:
-        start = copy.deepcopy(module)
-        module, _, epochs = trainer.fit_program(
-            module,
-            train,
-            held,
-            max_epochs,
-            patience=patience,
-            batch_size=batch_size,
-            seed=seed,
-        )
+    tuned = tune(
+        module,
+        train,
+        held,
+        settings,
+        max_epochs=max_epochs,
+        patience=patience,
+        batch_size=batch_size,
+        seed=seed,
+        clock=clock,
+    )
     if before_refit is not None:
-        before_refit(module, epochs)
-    if epochs > 0 and not (clock is not None and clock.out()):
-        module, _, _ = trainer.fit_program(
-            start, data, None, epochs, batch_size=batch_size, seed=seed
-        )
-    return module, epochs
+        before_refit(tuned.module, tuned.epochs)
+    return (
+        refit(tuned, data, settings, batch_size=batch_size, seed=seed, clock=clock),
+        tuned.epochs,
+    )

@@ -1,0 +1,223 @@
+"""Local search after the selection: grow the chosen program one edit at a time.
+
+A differentiable search ranks its candidates by how fast they fit inside a
+shared, weight-coupled graph, and a linear leaf fits fastest: it often
+returns ``window(affine)`` where the grammar holds clearly better programs
+(``benchmarks/regret.py``). This step judges programs the way the fit
+finally trains them instead: each neighbour of the current program (one leaf
+swapped, or one subtree ``S`` grown into ``ite(C, S, S)``; see
+:func:`~sklearn_dpads.search.edits.neighbours`) is trained on its own, with
+early stopping on the held-out split. A simpler neighbour replaces the
+current program when its score is not lower by more than the noise of the
+held-out split (one standard error of the paired difference, by
+bootstrap), and otherwise the best neighbour whose score is higher by more
+than that: the one-standard-error rule of CART, step by step. It stops
+after ``max_steps`` steps, when no neighbour qualifies, or when the clock
+runs out.
+
+Candidates are trained in two rounds so that a step stays cheap: every
+neighbour for the search's program epochs, then the best ``keep`` of them
+for the full fine-tune (successive halving with one cut).
+
+This module knows nothing of torch or skorch: training is the ``train``
+callable's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sklearn_dpads.search.history import SearchRecord
+from sklearn_dpads.search.schedule import SearchClock
+
+__all__ = ["GrowCandidate", "grow_program"]
+
+
+@dataclass(frozen=True)
+class GrowCandidate:
+    """A trained program of the local search.
+
+    Parameters
+    ----------
+    program : Program
+        The program.
+    score : float
+        Its held-out score (higher is better).
+    cost : float
+        Its structural cost.
+    trained : object
+        Whatever the ``train`` callable returned with the score (the trained
+        module and what is needed to refit it).
+    """
+
+    program: Any
+    score: float
+    cost: float
+    trained: Any
+
+    def objective(self, penalty: float) -> float:
+        """The score minus ``penalty`` times the cost.
+
+        Parameters
+        ----------
+        penalty : float
+            Weight of the structural cost.
+
+        Returns
+        -------
+        float
+            The objective the local search maximises.
+        """
+        return self.score - penalty * self.cost
+
+
+def grow_program(
+    start: GrowCandidate,
+    *,
+    neighbours: Callable[[Any], Sequence[Any]],
+    train: Callable[[Any, int], tuple[Any, float]],
+    resume: Callable[[Any, int], tuple[Any, float]],
+    margin: Callable[[Any, Any], float],
+    cost: Callable[[Any], float],
+    seeds: Callable[[int], int],
+    penalty: float = 0.01,
+    max_steps: int = 2,
+    keep: int = 4,
+    record: Callable[[SearchRecord], None] | None = None,
+    clock: SearchClock | None = None,
+) -> GrowCandidate:
+    """Hill-climb from ``start`` over the programs one edit away.
+
+    Each step screens the neighbours of the current program (``train``),
+    trains the ``keep`` best by objective to the full budget (``resume``),
+    and moves by the one-standard-error rule:
+
+    * to the best simpler finalist (lower cost) whose score is at most one
+      standard error of the paired difference (``margin``) below the current
+      program's: not worse, as far as the held-out split can tell;
+    * else to the best finalist whose score is at least one standard error
+      above the current program's.
+
+    The standard error is the complexity control, as in CART: ``penalty``
+    only ranks the candidates (the screened ones, and the finalists that
+    qualify), it does not veto a move.
+    It stops when no finalist qualifies.
+
+    The finalists of a step are the ``keep`` best screened prunes, or, when
+    no prune qualifies, the ``keep // 2`` best screened neighbours of the
+    same cost (leaf swaps) and the ``keep // 2`` best of a higher cost
+    (branches).
+
+    The simpler neighbours (prunes) are tried first, on their own: a move to
+    one of them does not count as a step, and the others are then not
+    trained. Only when none qualifies are the others (leaf swaps, branches)
+    tried, and that counts as one of ``max_steps``.
+
+    Parameters
+    ----------
+    start : GrowCandidate
+        The selection's program, trained like the finalists.
+    neighbours : callable
+        ``neighbours(program)`` lists the programs one edit away.
+    train : callable
+        ``train(program, seed)`` trains a new program for the screening and
+        returns ``(trained, score)``.
+    resume : callable
+        ``resume(trained, seed)`` trains a screened program to the full
+        budget and returns ``(trained, score)``.
+    margin : callable
+        ``margin(trained_a, trained_b)``: the standard error of the
+        difference of the two programs' scores.
+    cost : callable
+        ``cost(program)``: its structural cost.
+    seeds : callable
+        ``seeds(k)`` is the seed of the ``k``-th training.
+    penalty : float, default=0.01
+        Weight of the structural cost in the objective that ranks candidates.
+    max_steps : int, default=2
+        Most steps that try the neighbours that are not simpler.
+    keep : int, default=4
+        Neighbours of a kind trained to the full budget after the screening
+        (see above).
+    record : callable, default=None
+        Receives a :class:`SearchRecord` per finalist.
+    clock : SearchClock, default=None
+        Time budget.
+
+    Returns
+    -------
+    GrowCandidate
+        The program moved to last (``start`` when no edit was accepted).
+    """
+    clock = clock or SearchClock(None)
+    best = start
+    seed = iter(range(2**62))
+    steps = 0
+    while steps < max_steps and not clock.out():
+        programs = [(p, cost(p)) for p in neighbours(best.program)]
+        # prunes first: a simpler program that is not worse ends the step
+        # sooner, and has fewer neighbours to try next
+        simpler = [(p, c) for p, c in programs if c < best.cost]
+        finals = _finalists(simpler, train, resume, seeds, seed, keep, penalty, clock)
+        move = _move(best, finals, margin, penalty)
+        if move is None:
+            # as many finalists of the same cost (swaps) as of a higher one
+            # (growths): the penalty would otherwise crowd out every growth
+            for same in (True, False):
+                group = [(p, c) for p, c in programs if (c == best.cost) == same]
+                group = [(p, c) for p, c in group if c >= best.cost]
+                finals += _finalists(
+                    group, train, resume, seeds, seed, max(1, keep // 2), penalty, clock
+                )
+            move = _move(best, finals, margin, penalty)
+            steps += 1
+        for c in finals:
+            if record is not None:
+                record(
+                    SearchRecord(
+                        "grow",
+                        c.score,
+                        clock.elapsed(),
+                        penalty,
+                        c.cost,
+                        program=c.program,
+                    )
+                )
+        if move is None:
+            break
+        best = move
+    return best
+
+
+def _finalists(programs, train, resume, seeds, seed, keep, penalty, clock):
+    """Screen ``(program, cost)`` pairs, then train the ``keep`` best in full."""
+    screened = []
+    for program, c in programs:
+        if clock.out():
+            break
+        trained, score = train(program, seeds(next(seed)))
+        screened.append(GrowCandidate(program, score, c, trained))
+    screened.sort(key=lambda c: -c.objective(penalty))
+    finals = []
+    for c in screened[:keep]:
+        if clock.out():
+            break
+        trained, score = resume(c.trained, seeds(next(seed)))
+        finals.append(GrowCandidate(c.program, score, c.cost, trained))
+    return finals
+
+
+def _move(best, finals, margin, penalty):
+    """The finalist the one-standard-error rule moves to, or None."""
+    simpler, better = [], []
+    for c in sorted(finals, key=lambda c: (-c.objective(penalty), -c.score)):
+        se = margin(c.trained, best.trained)
+        if c.cost < best.cost and c.score >= best.score - se:
+            simpler.append(c)
+        elif c.score >= best.score + se and c.score > best.score:
+            better.append(c)
+    if simpler:
+        return simpler[0]
+    return better[0] if better else None

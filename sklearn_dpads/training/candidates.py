@@ -1,0 +1,226 @@
+"""Programs trained and scored one by one, as the fine-tune trains the chosen one.
+
+The local search after the selection (:func:`~sklearn_dpads.search.grow_program`)
+compares programs trained the way the fit finally trains its program, not
+inside the weight-shared graph. :class:`CandidateTrainer` provides its
+callables: the screening (the search's program epochs), the full training
+(the fine-tune, with early stopping on the held-out split), the standard
+error of a paired score difference (bootstrap over the held-out sequences)
+and the structural cost.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from sklearn_dpads.grammar.canonical import canonical_cost
+from sklearn_dpads.metrics import paired_score_se, ranking_score
+from sklearn_dpads.semantics.compile import compile_program
+from sklearn_dpads.training.data import SequenceDataset
+from sklearn_dpads.training.finetune import Tuned, tune
+from sklearn_dpads.training.losses import flatten_valid
+from sklearn_dpads.training.nets import predict_logits
+from sklearn_dpads.training.search_trainer import SkorchSearchTrainer, TrainerSettings
+from sklearn_dpads.utils._torch import seeded_torch
+
+__all__ = ["CandidateTrainer"]
+
+
+class CandidateTrainer:
+    """Train programs of a grammar on a training split, score them on a held-out one.
+
+    Parameters
+    ----------
+    dsl : DSL
+        The grammar of the programs.
+    hole : FunctionType
+        Their type.
+    train, held : SequenceDataset
+        The training split and the held-out split (labelled).
+    settings : TrainerSettings
+        How programs are trained and scored.
+    finetune_epochs : int
+        Most epochs of the full training (after the screening).
+    patience : int or None
+        Its early-stopping patience.
+    batch_size : int
+        Minibatch size.
+    device : str, default="cpu"
+        Torch device of the programs.
+    clock : object, default=None
+        Anything with an ``out()`` method: training stops once it returns
+        True.
+    random_state : int, default=0
+        Seed of the bootstrap.
+    """
+
+    def __init__(
+        self,
+        dsl: Any,
+        hole: Any,
+        train: SequenceDataset,
+        held: SequenceDataset,
+        settings: TrainerSettings,
+        *,
+        finetune_epochs: int,
+        patience: int | None,
+        batch_size: int,
+        device: str = "cpu",
+        clock: Any = None,
+        random_state: int = 0,
+    ) -> None:
+        self.dsl = dsl
+        self.hole = hole
+        self.train = train
+        self.held = held
+        self.settings = settings
+        self.finetune_epochs = finetune_epochs
+        self.patience = patience
+        self.batch_size = batch_size
+        self.device = device
+        self.clock = clock
+        self.random_state = random_state
+        self._trainer = SkorchSearchTrainer(train, held, settings, clock=clock)
+        self._logits: dict[int, tuple[Any, np.ndarray]] = {}
+        y = held.y.numpy()
+        rows = np.arange(len(y)).reshape(-1, *[1] * (y.ndim - 1))
+        mask = y >= 0
+        self._y = y[mask]
+        self._groups = np.broadcast_to(rows, y.shape)[mask]
+
+    def screen(self, program: Any, seed: int) -> tuple[Tuned, float]:
+        """Train a new program for the search's program epochs; score it once.
+
+        Parameters
+        ----------
+        program : Program
+            A program of the grammar.
+        seed : int
+            Seed of its initial weights and batch order.
+
+        Returns
+        -------
+        trained : Tuned
+            The trained program, its epochs and its initial weights.
+        score : float
+            Its held-out ranking score.
+        """
+        with seeded_torch(seed, self.device):
+            module = compile_program(program, self.dsl, self.hole).to(self.device)
+            start = copy.deepcopy(module)
+            module, _, epochs = self._trainer.fit_program(
+                module,
+                self.train,
+                None,
+                self.settings.program_epochs,
+                batch_size=self.batch_size,
+                seed=seed,
+            )
+        score = self.score(module)
+        return Tuned(module, score, epochs, start), score
+
+    def resume(self, screened: Tuned, seed: int) -> tuple[Tuned, float]:
+        """Fine-tune a screened program, keeping its best held-out epoch.
+
+        Parameters
+        ----------
+        screened : Tuned
+            What :meth:`screen` returned (left unchanged).
+        seed : int
+            Seed of the batch order.
+
+        Returns
+        -------
+        trained : Tuned
+            The fine-tuned program; its epochs count the screening's, and its
+            start is the screened program's initial weights (for the refit).
+        score : float
+            Its best held-out score.
+        """
+        with seeded_torch(seed, self.device):
+            t = tune(
+                copy.deepcopy(screened.module),
+                self.train,
+                self.held,
+                self.settings,
+                max_epochs=self.finetune_epochs,
+                patience=self.patience,
+                batch_size=self.batch_size,
+                seed=seed,
+                clock=self.clock,
+            )
+        epochs = screened.epochs + t.epochs
+        return Tuned(t.module, t.score, epochs, screened.start), t.score
+
+    def score(self, module: Any) -> float:
+        """The held-out ranking score of a trained program.
+
+        Parameters
+        ----------
+        module : ProgramModule
+            The program.
+
+        Returns
+        -------
+        float
+            :func:`~sklearn_dpads.metrics.ranking_score` on the held-out
+            split, with the settings' score class weights.
+        """
+        return ranking_score(
+            self._held_logits(module),
+            self._y,
+            self.settings.n_classes,
+            self.settings.score_class_weight,
+        )
+
+    def margin(self, a: Tuned, b: Tuned) -> float:
+        """The standard error of the difference of two programs' held-out scores.
+
+        Parameters
+        ----------
+        a, b : Tuned
+            Two trained programs.
+
+        Returns
+        -------
+        float
+            :func:`~sklearn_dpads.metrics.paired_score_se`, resampling the
+            held-out sequences (the frames of one sequence together).
+        """
+        return paired_score_se(
+            self._held_logits(a.module),
+            self._held_logits(b.module),
+            self._y,
+            self.settings.n_classes,
+            groups=self._groups,
+            class_weight=self.settings.score_class_weight,
+            random_state=self.random_state,
+        )
+
+    def cost(self, program: Any) -> float:
+        """The structural cost of a program's canonical form.
+
+        Parameters
+        ----------
+        program : Program
+            A program of the grammar.
+
+        Returns
+        -------
+        float
+            Its cost.
+        """
+        return canonical_cost(program, self.dsl)
+
+    def _held_logits(self, module: Any) -> np.ndarray:
+        # cached by module (kept alive with its logits, so that its id is not
+        # reused): a program is scored, then compared several times
+        key = id(module)
+        if key not in self._logits:
+            z = predict_logits(module, self.held, device=self.device)
+            z = flatten_valid(z, self.held.y)[0].double().numpy()
+            self._logits[key] = (module, z)
+        return self._logits[key][1]

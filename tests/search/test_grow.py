@@ -1,0 +1,105 @@
+"""Tests for sklearn_dpads.search.grow: the local search, with fake training."""
+
+from __future__ import annotations
+
+from sklearn_dpads.search.grow import GrowCandidate, grow_program
+from sklearn_dpads.search.schedule import SearchClock
+
+# a toy landscape: programs are strings, their true score is looked up
+SCORES = {"a": 0.70, "ab": 0.80, "abc": 0.805, "b": 0.79, "abd": 0.90}
+MOVES = {"a": ["ab", "b"], "ab": ["abc", "abd", "a"], "abd": ["ab"], "b": ["ab"]}
+
+
+def _run(start="a", se=0.01, scores=SCORES, **kw):
+    calls = []
+
+    def train(p, seed):
+        calls.append(("screen", p))
+        return p, scores[p] - 0.1  # a screened program is worse, by as much
+
+    def resume(p, seed):
+        calls.append(("resume", p))
+        return p, scores[p]
+
+    out = grow_program(
+        GrowCandidate(start, scores[start], len(start), start),
+        neighbours=lambda p: MOVES.get(p, []),
+        train=train,
+        resume=resume,
+        margin=lambda a, b: se,
+        cost=len,
+        seeds=lambda k: k,
+        **kw,
+    )
+    return out, calls
+
+
+def test_it_climbs_while_an_edit_is_better_by_more_than_the_noise():
+    out, _ = _run(max_steps=5)
+    assert out.program == "abd" and out.score == SCORES["abd"]
+
+
+def test_a_gain_within_one_standard_error_is_not_taken():
+    out, _ = _run(se=0.2, max_steps=5)
+    assert out.program == "a"
+
+
+def test_a_simpler_program_within_one_standard_error_is_preferred():
+    # "a" is 0.1 worse than "ab": the better "abd" is taken
+    out, _ = _run(start="ab", se=0.01, max_steps=1)
+    assert out.program == "abd"
+    # "a" is not worse than "ab" by more than the noise: the simpler wins
+    scores = {**SCORES, "a": 0.795}
+    out, _ = _run(start="ab", scores=scores, se=0.01, max_steps=1)
+    assert out.program == "a"
+
+
+def test_a_prune_does_not_count_as_a_step_and_skips_the_others():
+    scores = {**SCORES, "a": 0.795, "ab": 0.80}
+    moves = {**MOVES, "a": ["ab", "b", "abd"]}
+    calls = []
+    out = grow_program(
+        GrowCandidate("ab", 0.80, 2, "ab"),
+        neighbours=lambda p: moves.get(p, []),
+        train=lambda p, seed: (calls.append(p), (p, scores[p]))[1],
+        resume=lambda p, seed: (p, scores[p]),
+        margin=lambda a, b: 0.01,
+        cost=len,
+        seeds=lambda k: k,
+        max_steps=1,
+    )
+    # "a" (pruned, no step spent), then "abd" from there (the one step)
+    assert out.program == "abd"
+    assert calls[0] == "a" and "abc" not in calls
+
+
+def test_max_steps_bounds_the_moves():
+    out, _ = _run(max_steps=1)
+    assert out.program == "ab"
+    out, calls = _run(max_steps=0)
+    assert out.program == "a" and not calls
+
+
+def test_only_the_best_screened_are_trained_in_full():
+    # the prune first, on its own, then the best of the others
+    _, calls = _run(start="ab", keep=1, max_steps=1)
+    assert [c for c in calls if c[0] == "resume"] == [
+        ("resume", "a"),
+        ("resume", "abd"),
+    ]
+    assert {c[1] for c in calls if c[0] == "screen"} == {"abc", "abd", "a"}
+
+
+def test_a_spent_clock_stops_it_with_the_start():
+    clock = SearchClock(0.0)
+    while not clock.out():
+        pass
+    out, calls = _run(clock=clock)
+    assert out.program == "a" and not calls
+
+
+def test_every_finalist_is_recorded():
+    rows = []
+    _run(start="ab", max_steps=1, record=rows.append)
+    assert {r.phase for r in rows} == {"grow"}
+    assert {r.program for r in rows} == {"abc", "abd", "a"}
