@@ -143,8 +143,13 @@ def run_plan(
         held_ap = float("nan")
 
         tuned = _tune(plan, data, module, plan.finetune_epochs, fit_clock)
-        if plan.grow_steps > 0 and plan.finetune_epochs > 0:
+        grow = plan.grow_steps > 0 and plan.finetune_epochs > 0
+        if reporter is not None and plan.finetune_epochs > 0:
+            reporter.finetune_done(tuned.epochs, grow=grow)
+        if grow:
             tuned = _grow(plan, data, tuned, reporter, fit_clock)
+            if reporter is not None:
+                reporter.grow_done(tuned.module.program, tuned.score)
         if plan.n_classes == 2:
             # the threshold is tuned on predictions of a model not trained on
             # the held-out split
@@ -152,8 +157,6 @@ def run_plan(
             held_ap = _average_precision(y, z)
             if plan.threshold == "tune":
                 offset = tune_logit_offset(z, y)
-        if reporter is not None and plan.finetune_epochs > 0:
-            reporter.finetune_done(tuned.epochs)
         module = refit(
             tuned,
             data,

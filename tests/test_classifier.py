@@ -154,6 +154,8 @@ def test_verbose_output(seq_data, fast_params, capsys):
     assert re.search(r"elapsed \d+\.\ds, about \d+s left", out)
     assert re.search(r"selection: \d+ candidates scored", out)
     assert "fine-tune:" in out and "done in" in out
+    assert re.search(r"local search: \d+ programs trained in full, kept ", out)
+    assert "nan" not in out
 
 
 def test_pipeline_gridsearch_cv(seq_data, fast_params):

@@ -179,7 +179,8 @@ class SearchReporter:
                 of = f"/{len(self._stage_epochs)}"
             self.message(
                 f"stage {rec.stage + 1}{of}: depth {rec.depth}, top-N {rec.top_n}, "
-                f"{rec.candidates} candidates kept, score {rec.score:.3f}, "
+                f"{rec.candidates} candidates kept, "
+                + (f"score {rec.score:.3f}, " if rec.epochs else "not trained, ")
                 + self._timing(left)
             )
             return
@@ -214,23 +215,43 @@ class SearchReporter:
             f"{self.describe(program)} (score {score:.3f}), " + self._timing(left)
         )
 
-    def finetune_done(self, epochs: int) -> None:
+    def finetune_done(self, epochs: int, grow: bool = False) -> None:
         """Show the end of the fine-tune on the training split.
 
         Parameters
         ----------
         epochs : int
             Epochs chosen on the held-out split (0: no refit follows).
+        grow : bool, default=False
+            Whether the local search comes next (then the refit is not next,
+            and its time is not estimated).
         """
         took = self.elapsed() - self._finetune_start
         epochs_run = self._finetune.epochs_run(epochs)
         left = took * epochs / max(epochs_run, 1) * self._finetune.refit_scale()
+        then = ", refitting on all the data" if epochs else ""
+        if grow:
+            left, then = None, ", local search next"
         self.message(
             f"fine-tune: {epochs} of {epochs_run} epochs chosen on the held-out "
-            "split"
-            + (", refitting on all the data" if epochs else "")
-            + ", "
-            + self._timing(left)
+            f"split{then}, " + self._timing(left)
+        )
+
+    def grow_done(self, program, score: float) -> None:
+        """Show the end of the local search.
+
+        Parameters
+        ----------
+        program : Program
+            The program it ended on.
+        score : float
+            Its held-out score.
+        """
+        n = sum(1 for r in self.records if r.phase == "grow")
+        self.message(
+            f"local search: {n} programs trained in full, kept "
+            f"{self.describe(program)} (score {score:.3f}), refitting on all the "
+            "data, " + self._timing(None)
         )
 
     def finetune_start(self) -> None:

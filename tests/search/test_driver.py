@@ -157,7 +157,11 @@ def test_search_seeds_are_distinct_and_reproducible():
 @pytest.mark.parametrize("verbose", [0, 1, 2])
 def test_reporter_verbosity(verbose, capsys):
     rep = SearchReporter(verbose, describe=lambda p: f"<{p}>", prefix="[x]")
-    rep(SearchRecord("unfold", 0.5, 1.0, stage=0, depth=2, top_n=None, candidates=4))
+    rep(
+        SearchRecord(
+            "unfold", 0.5, 1.0, stage=0, depth=2, top_n=None, candidates=4, epochs=2
+        )
+    )
     rep(SearchRecord("select", 0.7, 2.0, 0.01, 3.0, program="prog"))
     rep(SearchRecord("select", 0.6, 2.0, 0.01, 3.0, split="map"))
     rep.message("done")
@@ -179,6 +183,19 @@ def test_reporter_verbosity(verbose, capsys):
             "[x]   select: partial (map) held-out AP 0.600 cost 3 objective 0.430"
             in out
         )
+
+
+def test_a_stage_without_training_says_so(capsys):
+    rep = SearchReporter(1, describe=str, prefix="[x]")
+    nan = float("nan")
+    rep(
+        SearchRecord(
+            "unfold", nan, 1.0, stage=7, depth=4, top_n=2, candidates=9, epochs=0
+        )
+    )
+    out = capsys.readouterr().out
+    assert "stage 8: depth 4, top-N 2, 9 candidates kept, not trained" in out
+    assert "nan" not in out
 
 
 def test_record_as_dict_keeps_the_history_keys():
