@@ -142,12 +142,23 @@ def run_plan(
         offset = plan.logit_offset
         held_ap = float("nan")
 
-        tuned = _tune(plan, data, module, plan.finetune_epochs, fit_clock)
+        train = data.subset(plan.idx_train)
+        tuned = tune(
+            module,
+            train,
+            held,
+            plan.trainer,
+            max_epochs=plan.finetune_epochs,
+            patience=plan.finetune_patience,
+            batch_size=plan.finetune_batch_size,
+            seed=plan.finetune_seed,
+            clock=fit_clock,
+        )
         grow = plan.grow_steps > 0 and plan.finetune_epochs > 0
         if reporter is not None and plan.finetune_epochs > 0:
             reporter.finetune_done(tuned.epochs, grow=grow)
         if grow:
-            tuned = _grow(plan, data, tuned, reporter, fit_clock)
+            tuned = _grow(plan, train, held, tuned, reporter, fit_clock)
             if reporter is not None:
                 reporter.grow_done(tuned.module.program, tuned.score)
         if plan.n_classes == 2:
@@ -176,28 +187,13 @@ def run_plan(
     )
 
 
-def _tune(plan: FitPlan, data, module, epochs: int, clock, seed=None) -> Tuned:
-    """``module`` trained on the training split, its epoch chosen on the held-out one."""
-    return tune(
-        module,
-        data.subset(plan.idx_train),
-        data.subset(plan.idx_arch),
-        plan.trainer,
-        max_epochs=epochs,
-        patience=plan.finetune_patience,
-        batch_size=plan.finetune_batch_size,
-        seed=plan.finetune_seed if seed is None else seed,
-        clock=clock,
-    )
-
-
-def _grow(plan: FitPlan, data, tuned: Tuned, reporter, clock) -> Tuned:
+def _grow(plan: FitPlan, train, held, tuned: Tuned, reporter, clock) -> Tuned:
     """The local search from the fine-tuned program; the program it ends on, tuned."""
     candidates = CandidateTrainer(
         plan.dsl,
         plan.hole,
-        data.subset(plan.idx_train),
-        data.subset(plan.idx_arch),
+        train,
+        held,
         plan.trainer,
         finetune_epochs=plan.finetune_epochs,
         patience=plan.finetune_patience,

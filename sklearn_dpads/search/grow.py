@@ -25,6 +25,7 @@ callable's business.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,29 +153,45 @@ def grow_program(
         The program moved to last (``start`` when no edit was accepted).
     """
     clock = clock or SearchClock(None)
+    seed = itertools.count()
+
+    def finalists(programs, n: int) -> list[GrowCandidate]:
+        # screen the (program, cost) pairs, then train the n best in full
+        screened = []
+        for program, c in programs:
+            if clock.out():
+                break
+            trained, score = train(program, seeds(next(seed)))
+            screened.append(GrowCandidate(program, score, c, trained))
+        screened.sort(key=lambda c: -c.objective(penalty))
+        out = []
+        for c in screened[:n]:
+            if clock.out():
+                break
+            trained, score = resume(c.trained, seeds(next(seed)))
+            out.append(GrowCandidate(c.program, score, c.cost, trained))
+        return out
+
     best = start
-    seed = iter(range(2**62))
     steps = 0
     while steps < max_steps and not clock.out():
         programs = [(p, cost(p)) for p in neighbours(best.program)]
         # prunes first: a simpler program that is not worse ends the step
         # sooner, and has fewer neighbours to try next
-        simpler = [(p, c) for p, c in programs if c < best.cost]
-        finals = _finalists(simpler, train, resume, seeds, seed, keep, penalty, clock)
+        finals = finalists([(p, c) for p, c in programs if c < best.cost], keep)
         move = _move(best, finals, margin, penalty)
         if move is None:
             # as many finalists of the same cost (swaps) as of a higher one
             # (growths): the penalty would otherwise crowd out every growth
-            for same in (True, False):
-                group = [(p, c) for p, c in programs if (c == best.cost) == same]
-                group = [(p, c) for p, c in group if c >= best.cost]
-                finals += _finalists(
-                    group, train, resume, seeds, seed, max(1, keep // 2), penalty, clock
-                )
-            move = _move(best, finals, margin, penalty)
+            half = max(1, keep // 2)
+            others = finalists(
+                [(p, c) for p, c in programs if c == best.cost], half
+            ) + finalists([(p, c) for p, c in programs if c > best.cost], half)
+            move = _move(best, others, margin, penalty)
+            finals += others
             steps += 1
-        for c in finals:
-            if record is not None:
+        if record is not None:
+            for c in finals:
                 record(
                     SearchRecord(
                         "grow",
@@ -189,24 +206,6 @@ def grow_program(
             break
         best = move
     return best
-
-
-def _finalists(programs, train, resume, seeds, seed, keep, penalty, clock):
-    """Screen ``(program, cost)`` pairs, then train the ``keep`` best in full."""
-    screened = []
-    for program, c in programs:
-        if clock.out():
-            break
-        trained, score = train(program, seeds(next(seed)))
-        screened.append(GrowCandidate(program, score, c, trained))
-    screened.sort(key=lambda c: -c.objective(penalty))
-    finals = []
-    for c in screened[:keep]:
-        if clock.out():
-            break
-        trained, score = resume(c.trained, seeds(next(seed)))
-        finals.append(GrowCandidate(c.program, score, c.cost, trained))
-    return finals
 
 
 def _move(best, finals, margin, penalty):
