@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import average_precision_score, f1_score
+from sklearn.metrics import f1_score
 
 __all__ = [
+    "average_precision",
     "ranking_score",
     "paired_score_se",
     "frame_f1_score",
@@ -155,6 +156,44 @@ def label_f1(pred: np.ndarray, true: np.ndarray, n_classes: int) -> float:
     return float(np.mean(present)) if present else 0.0
 
 
+def average_precision(y: np.ndarray, score: np.ndarray, sample_weight=None) -> float:
+    """Average precision of a ranking, as scikit-learn's, without its checks.
+
+    The same value as :func:`sklearn.metrics.average_precision_score` (the
+    sum over the distinct scores, from the highest, of the precision there
+    times the recall gained there), for the many small scorings of a fit:
+    every epoch of every candidate, every bootstrap resample.
+
+    Parameters
+    ----------
+    y : ndarray of bool of shape (n,)
+        Whether each sample is positive.
+    score : ndarray of shape (n,)
+        Higher ranks first.
+    sample_weight : ndarray of shape (n,) or None, default=None
+        Non-negative weights.
+
+    Returns
+    -------
+    float
+        The average precision; 0 when no positive has weight.
+    """
+    order = np.argsort(score, kind="mergesort")[::-1]
+    score = score[order]
+    pos = np.asarray(y, dtype=bool)[order]
+    w = np.ones(len(pos)) if sample_weight is None else sample_weight[order]
+    # the last sample of each run of equal scores closes a threshold
+    ends = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]
+    tps = np.cumsum(np.where(pos, w, 0.0))[ends]
+    fps = np.cumsum(np.where(pos, 0.0, w))[ends]
+    if len(tps) == 0 or tps[-1] <= 0:
+        return 0.0
+    seen = tps + fps
+    precision = np.divide(tps, seen, out=np.zeros_like(tps), where=seen > 0)
+    gained = np.diff(np.r_[0.0, tps / tps[-1]])
+    return float(np.sum(gained * precision))
+
+
 def ranking_score(
     logits: np.ndarray,
     true: np.ndarray,
@@ -207,12 +246,12 @@ def ranking_score(
         z = z.reshape(len(true), -1)[:, -1]
         if not (true == 1).any():
             return 0.0
-        return float(average_precision_score(true == 1, z, sample_weight=sw))
+        return average_precision(true == 1, z, sw)
     z = z.reshape(len(true), n_classes)
     z = z - z.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     aps = [
-        average_precision_score(true == c, logp[:, c], sample_weight=sw)
+        average_precision(true == c, logp[:, c], sw)
         for c in range(n_classes)
         if (true == c).any()
     ]

@@ -184,3 +184,23 @@ def test_paired_score_se_is_zero_for_one_model_and_small_for_paired_noise():
         zz, other, yy, 2
     )
     assert paired_score_se(z[:1], z[:1], y[:1], 2) == 0.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_average_precision_is_scikit_learns(seed):
+    from sklearn.metrics import average_precision_score
+
+    from sklearn_dpads.metrics import average_precision
+
+    rng = np.random.default_rng(seed)
+    for i in range(200):
+        n = int(rng.integers(1, 50))
+        y = rng.random(n) < rng.random()
+        # rounded scores: many ties; Poisson weights: some zero
+        z = np.round(rng.normal(size=n), int(rng.integers(0, 3)))
+        w = None if i % 2 else rng.poisson(1.0, n).astype(float)
+        if not (y & (w is None or w > 0)).any():
+            assert average_precision(y, z, w) == 0.0
+            continue
+        want = average_precision_score(y, z, sample_weight=w)
+        assert average_precision(y, z, w) == pytest.approx(want, abs=1e-12)

@@ -29,7 +29,8 @@ class IteModule(ProductionModule):
 
     def forward(self, x, mask, ctx=None):
         g = torch.sigmoid(_beta(self.production) * self.args[0](x, mask, ctx))
-        return g * self.args[1](x, mask, ctx) + (1.0 - g) * self.args[2](x, mask, ctx)
+        # g * f + (1 - g) * h in one operation
+        return torch.lerp(self.args[2](x, mask, ctx), self.args[1](x, mask, ctx), g)
 
 
 class IteKind(Kind):

@@ -78,7 +78,7 @@ def grow_program(
     start: GrowCandidate,
     *,
     neighbours: Callable[[Any], Sequence[Any]],
-    train: Callable[[Any, int], tuple[Any, float]],
+    train: Callable[[Sequence[Any], Sequence[int]], Sequence[tuple[Any, float]]],
     resume: Callable[[Any, int], tuple[Any, float]],
     margin: Callable[[Any, Any], float],
     cost: Callable[[Any], float],
@@ -123,8 +123,8 @@ def grow_program(
     neighbours : callable
         ``neighbours(program)`` lists the programs one edit away.
     train : callable
-        ``train(program, seed)`` trains a new program for the screening and
-        returns ``(trained, score)``.
+        ``train(programs, seeds)`` trains new programs for the screening (one
+        seed each) and returns a ``(trained, score)`` pair per program.
     resume : callable
         ``resume(trained, seed)`` trains a screened program to the full
         budget and returns ``(trained, score)``.
@@ -157,12 +157,13 @@ def grow_program(
 
     def finalists(programs, n: int) -> list[GrowCandidate]:
         # screen the (program, cost) pairs, then train the n best in full
-        screened = []
-        for program, c in programs:
-            if clock.out():
-                break
-            trained, score = train(program, seeds(next(seed)))
-            screened.append(GrowCandidate(program, score, c, trained))
+        if not programs or clock.out():
+            return []
+        runs = train([p for p, _ in programs], [seeds(next(seed)) for _ in programs])
+        screened = [
+            GrowCandidate(p, score, c, trained)
+            for (p, c), (trained, score) in zip(programs, runs)
+        ]
         screened.sort(key=lambda c: -c.objective(penalty))
         out = []
         for c in screened[:n]:

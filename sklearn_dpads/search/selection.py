@@ -14,11 +14,11 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from sklearn_dpads.search.history import SearchRecord
 from sklearn_dpads.search.schedule import SearchClock
@@ -190,6 +190,29 @@ class SearchTrainer(Protocol):
             Its validation score in [0, 1] (higher is better).
         """
 
+    def train_programs(
+        self, graphs: Sequence[Any], seeds: Sequence[int], batch_seed: int
+    ) -> list[tuple[Any, float]]:
+        """:meth:`train_program` for several partitions.
+
+        Each result must be the same whatever other partitions are trained in
+        the same call (the search groups them by worker).
+
+        Parameters
+        ----------
+        graphs : sequence of Partition
+            Discrete partitions.
+        seeds : sequence of int
+            One seed per partition.
+        batch_seed : int
+            Seed shared by the call (for example of a common batch order).
+
+        Returns
+        -------
+        list of tuple of (object, float)
+            ``(module, score)`` per partition.
+        """
+
 
 @dataclass
 class SearchResult:
@@ -263,6 +286,18 @@ def _train_program(trainer, rollout, seed: int):
     backend can send it once for all the tasks of a call (dask scatters it).
     """
     return trainer.train_program(rollout, seed=seed)
+
+
+def _train_programs(trainer, rollouts, seeds, batch_seed: int):
+    """Train discrete partitions' programs side by side; a joblib task."""
+    return trainer.train_programs(rollouts, seeds, batch_seed)
+
+
+def _groups(n: int, n_groups: int) -> list[range]:
+    """``range(n)`` cut into at most ``n_groups`` consecutive, even groups."""
+    k = max(1, min(n, n_groups))
+    bounds = [round(i * n / k) for i in range(k + 1)]
+    return [range(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 def select_program(
@@ -390,9 +425,24 @@ def select_program(
         for i, _, rollout, key in rows:
             if key not in trained and key not in todo:
                 todo[key] = (i, rollout, next(seeds))
-        results = Parallel(n_jobs=n_jobs)(
-            delayed(_train_program)(trainer, r, s) for _, r, s in todo.values()
-        )
+        # side by side, in as many groups as there are workers: a program's
+        # result does not depend on its group (one batch order for all)
+        items = list(todo.values())
+        batch_seed = next(seeds)
+        groups = _groups(len(items), effective_n_jobs(n_jobs))
+        results = [
+            r
+            for part in Parallel(n_jobs=n_jobs)(
+                delayed(_train_programs)(
+                    trainer,
+                    [items[k][1] for k in g],
+                    [items[k][2] for k in g],
+                    batch_seed,
+                )
+                for g in groups
+            )
+            for r in part
+        ]
         for (key, (i, rollout, _)), (module, score) in zip(todo.items(), results):
             program, cost = rollout.to_program()[0], rollout.structural_cost()
             f = emit("select", score, cost, program, split=g.option_name(j, i))

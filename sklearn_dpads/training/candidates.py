@@ -12,6 +12,7 @@ and the structural cost.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,9 @@ class CandidateTrainer:
         True.
     random_state : int, default=0
         Seed of the bootstrap.
+
+    screen_group : int, default=16
+        Most programs :meth:`screen` trains side by side.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class CandidateTrainer:
         device: str = "cpu",
         clock: Any = None,
         random_state: int = 0,
+        screen_group: int = 16,
     ) -> None:
         self.dsl = dsl
         self.hole = hole
@@ -83,6 +88,7 @@ class CandidateTrainer:
         self.device = device
         self.clock = clock
         self.random_state = random_state
+        self.screen_group = max(1, int(screen_group))
         self._trainer = SkorchSearchTrainer(train, held, settings, clock=clock)
         self._logits: dict[int, tuple[Any, np.ndarray]] = {}
         y = held.y.numpy()
@@ -91,36 +97,54 @@ class CandidateTrainer:
         self._y = y[mask]
         self._groups = np.broadcast_to(rows, y.shape)[mask]
 
-    def screen(self, program: Any, seed: int) -> tuple[Tuned, float]:
-        """Train a new program for the search's program epochs; score it once.
+    def screen(self, programs: Sequence[Any], seeds: Sequence[int]) -> list:
+        """Train new programs for the search's program epochs; score each once.
+
+        The programs are trained side by side in groups of at most
+        :attr:`screen_group` (:meth:`SkorchSearchTrainer.fit_programs`): each
+        as if alone, from initial weights drawn with its own seed, on the
+        batch order of its group's first seed.
 
         Parameters
         ----------
-        program : Program
-            A program of the grammar.
-        seed : int
-            Seed of its initial weights and batch order.
+        programs : sequence of Program
+            Programs of the grammar.
+        seeds : sequence of int
+            One seed per program: of its initial weights (and of its group's
+            batch order).
 
         Returns
         -------
-        trained : Tuned
-            The trained program, its epochs and its initial weights.
-        score : float
-            Its held-out ranking score.
+        list of tuple of (Tuned, float)
+            Per program: the trained program (its epochs and initial
+            weights), and its held-out ranking score.
         """
-        with seeded_torch(seed, self.device):
-            module = compile_program(program, self.dsl, self.hole).to(self.device)
-            start = copy.deepcopy(module)
-            module, _, epochs = self._trainer.fit_program(
-                module,
-                self.train,
-                None,
-                self.settings.program_epochs,
-                batch_size=self.batch_size,
-                seed=seed,
+        if len(programs) != len(seeds):
+            raise ValueError(
+                f"screen got {len(programs)} programs but {len(seeds)} seeds."
             )
-        score = self.score(module)
-        return Tuned(module, score, epochs, start), score
+        out = []
+        for s in range(0, len(programs), self.screen_group):
+            group = list(zip(programs[s : s + self.screen_group], seeds[s:]))
+            modules, starts = [], []
+            for program, seed in group:
+                with seeded_torch(seed, self.device):
+                    module = compile_program(program, self.dsl, self.hole)
+                    modules.append(module.to(self.device))
+                starts.append(copy.deepcopy(modules[-1]))
+            with seeded_torch(group[0][1], self.device):
+                modules, _, kept = self._trainer.fit_programs(
+                    modules,
+                    self.train,
+                    None,
+                    self.settings.program_epochs,
+                    batch_size=self.batch_size,
+                    seed=group[0][1],
+                )
+            for module, start, epochs in zip(modules, starts, kept):
+                score = self.score(module)
+                out.append((Tuned(module, score, epochs, start), score))
+        return out
 
     def resume(self, screened: Tuned, seed: int) -> tuple[Tuned, float]:
         """Fine-tune a screened program, keeping its best held-out epoch.

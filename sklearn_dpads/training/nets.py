@@ -229,7 +229,9 @@ class ProgramNet(NeuralNet):
     def get_default_callbacks(self):
         """Return skorch's default callbacks plus this net's scoring callbacks.
 
-        Added after skorch's: ``valid_scores`` (:class:`ValidationScores`),
+        skorch's ``print_log`` is left out when ``verbose`` is 0 (it formats
+        a table every epoch, printed or not). Added after skorch's:
+        ``valid_scores`` (:class:`ValidationScores`),
         ``keep_best`` (see :attr:`keep_best`), then ``early_stopping`` on
         ``valid_score`` when ``patience`` is set and ``time_budget`` when
         ``deadline`` is set.
@@ -265,7 +267,13 @@ class ProgramNet(NeuralNet):
         ]
         if self.deadline is not None:
             extra.append(("time_budget", _TimeBudget(self.deadline)))
-        return list(super().get_default_callbacks()) + scores + extra
+        # skorch's print_log formats a table every epoch, printed or not
+        default = [
+            (name, cb)
+            for name, cb in super().get_default_callbacks()
+            if self.verbose or name != "print_log"
+        ]
+        return default + scores + extra
 
     def _set_training(self, training=True):
         """Switch train/eval mode only when it changes.

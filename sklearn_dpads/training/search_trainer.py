@@ -11,6 +11,11 @@ import torch
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.losses import ProgramLoss
 from sklearn_dpads.training.nets import BilevelNet, ProgramNet
+from sklearn_dpads.training.population import (
+    PopulationLoss,
+    PopulationNet,
+    ProgramPopulation,
+)
 from sklearn_dpads.utils._torch import torch_threads
 
 __all__ = ["TrainerSettings", "SkorchSearchTrainer"]
@@ -240,6 +245,97 @@ class SkorchSearchTrainer:
         else:
             kept = net.keep_best.best_epoch_ or 0
         return net.module_, (0.0 if np.isnan(score) else score), kept
+
+    def fit_programs(
+        self,
+        modules,
+        train: SequenceDataset,
+        valid: SequenceDataset | None,
+        epochs: int,
+        *,
+        batch_size: int | None = None,
+        seed: int = 0,
+    ) -> tuple[list[Any], list[float], list[int]]:
+        """Weight-only training of several modules side by side.
+
+        Each module is trained as :meth:`fit_program` (without patience)
+        trains it, keeping its own best epoch on ``valid`` (see
+        :mod:`~sklearn_dpads.training.population`), on one batch order for
+        all, seeded by ``seed``: a module's result does not depend on which
+        others are trained with it.
+
+        Parameters
+        ----------
+        modules : sequence of torch.nn.Module
+            The programs (trained in place).
+        train, valid : SequenceDataset
+            Training data and the split that picks each module's best epoch
+            (None: keep the last epoch).
+        epochs : int
+            Most epochs.
+        batch_size : int or None, default=None
+            Minibatch size (default: the settings').
+        seed : int, default=0
+            Seed of the batch order.
+
+        Returns
+        -------
+        modules : list of torch.nn.Module
+            The trained modules, in order.
+        scores : list of float
+            Each one's best validation score (0 without a finite one, or
+            without ``valid``).
+        epochs : list of int
+            Epochs of each one's kept parameters: its best epoch (0 when no
+            epoch had a finite score), or the epochs run without ``valid``.
+        """
+        common = self._common(epochs, seed, batch_size)
+        common["criterion"] = PopulationLoss(common["criterion"])
+        net = PopulationNet(
+            ProgramPopulation(modules), restore_best=valid is not None, **common
+        )
+        net.fit_data(train, valid)
+        members = list(net.module_.members)
+        if valid is None:
+            return members, [0.0] * len(members), [len(net.history)] * len(members)
+        best = net.member_scores
+        scores = [float(b) if np.isfinite(b) else 0.0 for b in best.best_scores_]
+        return members, scores, [int(e) for e in best.best_epochs_]
+
+    def train_programs(self, graphs, seeds, batch_seed: int) -> list[tuple[Any, float]]:
+        """:meth:`train_program` for several graphs, trained side by side.
+
+        Parameters
+        ----------
+        graphs : sequence of DerivationGraph
+            Discrete graphs.
+        seeds : sequence of int
+            One seed per graph: of its program's initial weights.
+        batch_seed : int
+            Seed of the batch order, shared by all (so that a program's
+            result does not depend on the others it is trained with).
+
+        Returns
+        -------
+        list of tuple of (ProgramModule, float)
+            Per graph: its trained program (best epoch) and that epoch's
+            architecture-split score.
+        """
+        modules = []
+        for graph, seed in zip(graphs, seeds):
+            torch.manual_seed(seed)
+            modules.append(graph.extract())
+        if not modules:
+            return []
+        with torch_threads(self.settings.n_threads):
+            modules, scores, _ = self.fit_programs(
+                modules,
+                self.train,
+                self.arch,
+                self.settings.program_epochs,
+                seed=batch_seed,
+            )
+        return list(zip(modules, scores))
 
     def with_clock(self, clock: Any) -> SkorchSearchTrainer:
         """A trainer on the same data and settings with another deadline.

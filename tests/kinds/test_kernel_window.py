@@ -111,3 +111,39 @@ def test_short_and_long_kernels_export_and_chunk_like_torch(length):
     for frame in seqs[0]:
         stream.push(frame)
     np.testing.assert_allclose(stream.decision(), want[0], atol=1e-10)
+
+
+@pytest.mark.parametrize("length", [1, 4, 13])
+def test_the_band_and_the_unfolded_forms_agree(length, monkeypatch):
+    """Short outputs go through the band matrix, long ones through unfold."""
+    from sklearn_dpads.kinds import kernel_window
+
+    torch.manual_seed(0)
+    module = _module(length).double()
+    with torch.no_grad():
+        module.node(()).centre.fill_(-0.4)
+        module.node(()).width.fill_(0.3)
+    x = torch.as_tensor(np.random.default_rng(2).normal(size=(4, 30, 2)))
+    lengths = torch.tensor([30, 17, 3, 1])
+    monkeypatch.setattr(kernel_window, "BAND_FRAMES", 1000)
+    band = module(x, lengths)
+    band.sum().backward()
+    band_grads = [p.grad.clone() for p in module.parameters()]
+    module.zero_grad()
+    monkeypatch.setattr(kernel_window, "BAND_FRAMES", 0)
+    unfold = module(x, lengths)
+    unfold.sum().backward()
+    np.testing.assert_allclose(band.detach(), unfold.detach(), atol=1e-12)
+    for a, p in zip(band_grads, module.parameters()):
+        np.testing.assert_allclose(a, p.grad, atol=1e-10)
+
+
+def test_the_band_holds_the_kernel_on_every_column():
+    m = _module(5).node(())
+    band = m.band(7).detach()
+    assert band.shape == (11, 7)
+    w = m.kernel().detach()
+    for t in range(7):
+        # output frame t reads input frames t .. t + 4, the oldest (lag 4) first
+        np.testing.assert_allclose(band[t : t + 5, t], w.flip(0))
+        assert band[:, t].sum() == pytest.approx(1.0)

@@ -36,6 +36,9 @@ class ScoreByText:
         self.graph_seeds.append(seed)
         return 1.0  # optimistic: every partial partition is worth expanding
 
+    def train_programs(self, graphs, seeds, batch_seed):
+        return [self.train_program(g, s) for g, s in zip(graphs, seeds)]
+
     def train_program(self, graph, seed):
         self.program_seeds.append(seed)
         program = graph.to_program()[0]

@@ -13,9 +13,11 @@ MOVES = {"a": ["ab", "b"], "ab": ["abc", "abd", "a"], "abd": ["ab"], "b": ["ab"]
 def _run(start="a", se=0.01, scores=SCORES, **kw):
     calls = []
 
-    def train(p, seed):
-        calls.append(("screen", p))
-        return p, scores[p] - 0.1  # a screened program is worse, by as much
+    def train(programs, seeds):
+        assert len(programs) == len(seeds)
+        calls.extend(("screen", p) for p in programs)
+        # a screened program is worse, by as much
+        return [(p, scores[p] - 0.1) for p in programs]
 
     def resume(p, seed):
         calls.append(("resume", p))
@@ -61,7 +63,7 @@ def test_a_prune_does_not_count_as_a_step_and_skips_the_others():
     out = grow_program(
         GrowCandidate("ab", 0.80, 2, "ab"),
         neighbours=lambda p: moves.get(p, []),
-        train=lambda p, seed: (calls.append(p), (p, scores[p]))[1],
+        train=lambda ps, seeds: [(calls.append(p), (p, scores[p]))[1] for p in ps],
         resume=lambda p, seed: (p, scores[p]),
         margin=lambda a, b: 0.01,
         cost=len,

@@ -88,6 +88,9 @@ class FakeTrainer:
         self.calls.append(("graph", seed))
         return max(true_score(p) for p in self._completions(graph))
 
+    def train_programs(self, graphs, seeds, batch_seed):
+        return [self.train_program(g, s) for g, s in zip(graphs, seeds)]
+
     def train_program(self, graph, seed):
         self.calls.append(("program", seed))
         program = graph.to_program()[0]

@@ -38,7 +38,7 @@ def _trainer(**kw):
 
 def test_screen_then_resume_counts_every_epoch_and_keeps_the_start():
     t = _trainer()
-    screened, score = t.screen(Program.parse("(last3_avg (affine_x0))"), seed=0)
+    [(screened, score)] = t.screen([Program.parse("(last3_avg (affine_x0))")], [0])
     assert screened.epochs == SETTINGS.program_epochs and 0 <= score <= 1
     assert score == pytest.approx(t.score(screened.module))
     full, full_score = t.resume(screened, seed=1)
@@ -51,15 +51,20 @@ def test_screen_then_resume_counts_every_epoch_and_keeps_the_start():
 
 def test_the_same_seed_gives_the_same_program():
     t = _trainer()
-    a = t.screen(Program.parse("(last5_avg (affine))"), seed=3)[1]
-    b = t.screen(Program.parse("(last5_avg (affine))"), seed=3)[1]
+    a = t.screen([Program.parse("(last5_avg (affine))")], [3])[0][1]
+    b = t.screen([Program.parse("(last5_avg (affine))")], [3])[0][1]
     assert a == b
 
 
 def test_margin_is_zero_for_one_program_and_positive_for_two():
     t = _trainer()
-    a, _ = t.screen(Program.parse("(last5_avg (affine_x0))"), seed=0)
-    b, _ = t.screen(Program.parse("(last5_avg (affine_x1))"), seed=0)
+    (a, _), (b, _) = t.screen(
+        [
+            Program.parse("(last5_avg (affine_x0))"),
+            Program.parse("(last5_avg (affine_x1))"),
+        ],
+        [0, 0],
+    )
     assert t.margin(a, a) == 0.0
     assert t.margin(a, b) > 0.0
 
@@ -67,3 +72,36 @@ def test_margin_is_zero_for_one_program_and_positive_for_two():
 def test_cost_is_the_canonical_cost():
     t = _trainer()
     assert t.cost(Program.parse("(last5_avg (add (affine_x0) (const)))")) == 2.0
+
+
+PROGRAMS = [
+    "(last5_avg (affine_x0))",
+    "(last3_avg (affine))",
+    "(ite (last3_avg (affine_x1)) (last5_avg (affine)) (last3_avg (affine_x0)))",
+]
+
+
+@pytest.mark.parametrize("group", [1, 2, 3])
+def test_programs_screened_side_by_side_train_as_if_alone(group):
+    # one group of three, or groups of one or two: the same batch order (the
+    # first seed's) gives every program the weights it would get alone
+    seeds = [5, 5, 5]
+    t = _trainer(screen_group=group)
+    together = t.screen([Program.parse(p) for p in PROGRAMS], seeds)
+    alone = _trainer(screen_group=1)
+    for p, (tuned, score) in zip(PROGRAMS, together):
+        [(ref, ref_score)] = alone.screen([Program.parse(p)], [5])
+        assert score == pytest.approx(ref_score, abs=1e-6)
+        for a, b in zip(tuned.module.parameters(), ref.module.parameters()):
+            np.testing.assert_allclose(a.detach(), b.detach(), rtol=1e-4, atol=1e-6)
+        assert tuned.epochs == SETTINGS.program_epochs
+        # the start is the initial weights, not the trained ones
+        assert not all(
+            np.allclose(a.detach(), b.detach())
+            for a, b in zip(tuned.start.parameters(), tuned.module.parameters())
+        )
+
+
+def test_screen_needs_one_seed_per_program():
+    with pytest.raises(ValueError, match="2 programs but 1 seeds"):
+        _trainer().screen([Program.parse(p) for p in PROGRAMS[:2]], [0])
