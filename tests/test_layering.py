@@ -46,6 +46,7 @@ _PUBLIC = {
     "export",
     "datasets",
     "metrics",
+    "bouts",
     "inspection",
     "plotting",
     "kinds",
@@ -53,6 +54,8 @@ _PUBLIC = {
 ALLOWED: dict[str, set[str]] = {
     "exceptions": set(),
     "metrics": set(),
+    # bouts of per-frame labels: numpy and scikit-learn only
+    "bouts": set(),
     "utils": {"exceptions"},
     "grammar": {"exceptions", "utils._names"},
     "program": {"grammar", "exceptions"},
@@ -79,7 +82,7 @@ ALLOWED: dict[str, set[str]] = {
     "datasets": {"exceptions", "utils"},
     # leaves: inspection computes, plotting draws; neither sees the estimator class
     "inspection": {"utils", "grammar", "program", "exceptions"},
-    "plotting": {"inspection", "utils", "grammar", "program", "exceptions"},
+    "plotting": {"inspection", "bouts", "utils", "grammar", "program", "exceptions"},
     "_threshold": {"metrics", "utils", "exceptions"},
     # glue below the estimator only: the parameter constraints, the plan
     # (parameters resolved on the data) and its run (search and fine-tune)
@@ -114,6 +117,7 @@ THIRD_PARTY = [
     (f"{PKG}.export.python", ("sympy",), False),
     (f"{PKG}.datasets", ("torch", "skorch"), True),
     (f"{PKG}.inspection", ("matplotlib",), True),
+    (f"{PKG}.bouts", ("torch", "skorch", "sympy", "matplotlib"), True),
     # kinds write sympy through the exporter they are handed, never import it;
     # direct imports only: the one indirect path is the lazy sympy attribute
     # of sklearn_dpads.export's __init__ (kinds import export._safety), which

@@ -20,6 +20,7 @@ from sklearn_dpads import (  # noqa: E402
 from sklearn_dpads.datasets import make_planted_sequences  # noqa: E402
 from sklearn_dpads.inspection import feature_group_importance  # noqa: E402
 from sklearn_dpads.plotting import (  # noqa: E402
+    plot_ethogram,
     plot_feature_group_importance,
     plot_program,
     plot_search,
@@ -403,3 +404,138 @@ def test_plot_program_labels_filters_and_diff():
     ]
     colours = [t.get_bbox_patch().get_facecolor() for t in ax.texts]
     assert colours[0] != colours[1] != colours[2]  # sequence, combine, leaf
+
+
+# ---------------------------------------------------------------- plot_ethogram
+def _bars(collection):
+    """``(x, width)`` of every bar of a ``broken_barh`` collection."""
+    out = []
+    for path in collection.get_paths():
+        xs = path.vertices[:, 0]
+        out.append((float(xs.min()), float(xs.max() - xs.min())))
+    return sorted(out)
+
+
+def test_plot_ethogram_one_recording():
+    y_true = [0, 1, 1, 1, 0, 0, 2, 2, 0, 0]
+    y_pred = [0, 1, 1, 0, 1, 0, 0, 2, 2, 0]
+    ax = plot_ethogram(y_true, y_pred, label_names={1: "attack", 2: "mount"})
+    assert isinstance(ax, matplotlib.axes.Axes)
+    labels = [c.get_label() for c in ax.collections]
+    assert labels == [
+        "truth attack",
+        "truth mount",
+        "prediction attack",
+        "prediction mount",
+    ]
+    assert _bars(ax.collections[0]) == [(1.0, 3.0)]
+    assert _bars(ax.collections[2]) == [(1.0, 2.0), (4.0, 1.0)]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["truth", "prediction"]
+    # truth above prediction, each label in its own colour
+    ticks = list(ax.get_yticks())
+    assert ticks[0] > ticks[1]
+    colours = [tuple(c.get_facecolor()[0]) for c in ax.collections]
+    assert colours[0] == colours[2] != colours[1] == colours[3]
+    assert ax.get_xlabel() == "frame"
+    assert ax.get_xlim() == (0.0, 10.0)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["attack", "mount"]
+
+
+def test_plot_ethogram_several_recordings_and_seconds():
+    y_true = [np.array([0, 1, 1, 0]), np.array([1, 1, 0, 0, 0, 1])]
+    fig, ax = plt.subplots()
+    out = plot_ethogram(y_true, frame_rate=2.0, ax=ax)
+    assert out is ax
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0 truth", "1 truth"]
+    assert [c.get_label() for c in ax.collections] == ["0 truth 1", "1 truth 1"]
+    assert _bars(ax.collections[0]) == [(0.5, 1.0)]
+    assert _bars(ax.collections[1]) == [(0.0, 1.0), (2.5, 0.5)]
+    assert ax.get_xlabel() == "time (s)"
+    assert ax.get_xlim() == (0.0, 3.0)
+    # a 2-D array is a list of its rows
+    ax2 = plot_ethogram(np.array([[0, 1, 1, 0], [1, 1, 0, 0]]))
+    assert len(ax2.collections) == 2
+
+
+def test_plot_ethogram_probability_rows():
+    y_true = np.array([[0, 1, 1, 0], [1, 1, 0, 0]])
+    y_pred = np.array([[0, 1, 0, 0], [1, 1, 1, 0]])
+    proba = np.array([[0.1, 0.9, 0.4, 0.0], [1.0, 0.8, 0.6, np.nan]])
+    ax = plot_ethogram(y_true, y_pred, proba=proba)
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names == [
+        "0 truth",
+        "0 prediction",
+        "0 probability",
+        "1 truth",
+        "1 prediction",
+        "1 probability",
+    ]
+    assert len(ax.lines) == 2
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_xdata(), [0.5, 1.5, 2.5, 3.5])  # centres
+    # 0 at the bottom of its row, 1 at the top
+    row = ax.get_yticks()[2]
+    np.testing.assert_allclose(line.get_ydata(), row - 0.4 + 0.8 * proba[0])
+    assert np.isnan(ax.lines[1].get_ydata()[-1])
+    # one column per drawn label: one line each, in the label's colour
+    y3 = [0, 1, 1, 0, 2, 2]
+    p3 = np.linspace(0, 1, 12).reshape(6, 2)
+    ax = plot_ethogram(y3, proba=p3, label_names=["a", "b"])
+    assert [line.get_label() for line in ax.lines] == [
+        "probability a",
+        "probability b",
+    ]
+    to_rgba = matplotlib.colors.to_rgba
+    for line, bars in zip(ax.lines, ax.collections):
+        assert to_rgba(line.get_color()) == tuple(bars.get_facecolor()[0])
+
+
+def test_plot_ethogram_labels_and_strings():
+    y_true = ["none", "walk", "walk", "run", "none"]
+    ax = plot_ethogram(y_true, background="none", labels=["walk"])
+    assert [c.get_label() for c in ax.collections] == ["truth walk"]  # run not drawn
+    ax = plot_ethogram(y_true, background="none")
+    assert [c.get_label() for c in ax.collections] == ["truth run", "truth walk"]
+    # nothing but background: empty rows, no legend
+    ax = plot_ethogram([0, 0, 0], [0, 0, 0])
+    assert len(ax.collections) == 0 and ax.get_legend() is None
+
+
+def test_plot_ethogram_errors():
+    with pytest.raises(ValueError, match="y_true has 2 recordings but y_pred has 1"):
+        plot_ethogram([[0, 1], [1, 0]], [[0, 1]])
+    with pytest.raises(ValueError, match="Recording 0 has 3 frames in y_true but 2"):
+        plot_ethogram([0, 1, 1], [0, 1])
+    with pytest.raises(
+        ValueError, match=r"proba of recording 0 must have shape \(3,\)"
+    ):
+        plot_ethogram([0, 1, 1], proba=[0.1, 0.2])
+    with pytest.raises(ValueError, match="proba has 1 recordings but y_true has 2"):
+        plot_ethogram([[0, 1], [1, 0]], proba=[[0.1, 0.2]])
+    with pytest.raises(ValueError, match="has 2 columns but 1 labels are drawn"):
+        plot_ethogram([0, 1, 1], proba=np.full((3, 2), 0.5))
+    with pytest.raises(ValueError, match=r"outside \[0, 1\]"):
+        plot_ethogram([0, 1, 1], proba=[0.0, 2.0, 0.5])
+    with pytest.raises(ValueError, match="proba could not be converted"):
+        plot_ethogram([0, 1, 1], proba=["a", "b", "c"])
+    with pytest.raises(ValueError, match="must not contain the background label 0"):
+        plot_ethogram([0, 1, 1], labels=[0, 1])
+    with pytest.raises(ValueError, match="must not repeat a label"):
+        plot_ethogram([0, 1, 1], labels=[1, 1])
+    with pytest.raises(ValueError, match="labels must be a 1-D list"):
+        plot_ethogram([0, 1, 1], labels=1)
+    with pytest.raises(ValueError, match="label_names has 2 names but 1 labels"):
+        plot_ethogram([0, 1, 1], label_names=["a", "b"])
+    with pytest.raises(ValueError, match="label_names must be a dict"):
+        plot_ethogram([0, 1, 1], label_names="attack")
+    for rate in (0, -1.0, float("inf"), "30", True):
+        with pytest.raises(ValueError, match="frame_rate must be a finite number > 0"):
+            plot_ethogram([0, 1, 1], frame_rate=rate)
+    with pytest.raises(ValueError, match="background must be a single label"):
+        plot_ethogram([0, 1, 1], background=[0])
+    with pytest.raises(ValueError, match=r"1-D sequence .* shape \(1, 1, 3\)"):
+        plot_ethogram(np.zeros((1, 1, 3)))
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plot_ethogram([0, 1, 1], ax="axes")
