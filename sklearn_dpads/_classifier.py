@@ -20,7 +20,7 @@ from sklearn_dpads._fit_plan import make_plan
 from sklearn_dpads._fit_run import run_plan
 from sklearn_dpads._threshold import logits_to_proba
 from sklearn_dpads.exceptions import SearchTimeoutWarning
-from sklearn_dpads.export import ExportedProgram, build_export
+from sklearn_dpads.export import ExportedProgram, export_program
 from sklearn_dpads.preprocessing import real_frames, scale_padded
 from sklearn_dpads.search._progress import SearchReporter
 from sklearn_dpads.training.data import SequenceDataset
@@ -57,7 +57,12 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         default one group per feature. An affine leaf over all features is
         always available.
     feature_names : list of str, default=None
-        Names of the features, used in readable and exported programs.
+        Names of the features, used in readable and exported programs. When
+        None, the string column names of a DataFrame ``X`` (2-D, or a list of
+        ``(T_i, n_features)`` DataFrames) name them, as ``feature_names_in_``
+        does; when given, they win over the columns for the program's names
+        (``feature_names_in_`` still records the columns, which ``predict``
+        checks).
     extra_productions : list of Production, default=None
         User productions (:func:`~sklearn_dpads.make_production`) added to the
         default DSL.
@@ -180,6 +185,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Features per frame (last axis of X).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when ``X``
+        has feature names that are all strings: a 2-D DataFrame, or a list
+        of DataFrames (sequences) with the same columns.
     label_type_ : {"sequence", "frame"}
         One label per sequence (or tabular row) or per frame.
     dsl_ : DSL
@@ -314,7 +323,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_features)
             Sequences (3-D, or a list of ``(T_i, n_features)`` arrays of
             different lengths; trailing all-NaN frames are padding) or tabular
-            rows (2-D).
+            rows (2-D). DataFrames (2-D, or a list of them as sequences) give
+            ``feature_names_in_`` and, unless ``feature_names`` or ``dsl`` is
+            set, the program's feature names.
         y : array-like of shape (n_samples,) or (n_samples, n_timesteps)
             One label per sequence, or one label per frame (a list of 1-D
             arrays for ragged X).
@@ -339,7 +350,16 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         device = check_device(self.device)
         x, lengths, labels = check_X_y(self, X, y, reset=True)
         classes, y_enc = labels.encode()
-        plan = make_plan(self, x, lengths, classes, y_enc, labels.label_type, device)
+        plan = make_plan(
+            self,
+            x,
+            lengths,
+            classes,
+            y_enc,
+            labels.label_type,
+            device,
+            input_names=getattr(self, "feature_names_in_", None),
+        )
         scaler = clone(plan.scaler).fit(real_frames(x, lengths).astype(np.float64))
         xs = scale_padded(scaler, x, lengths)
         data = SequenceDataset(xs, lengths if x.ndim == 3 else None, y_enc)
@@ -485,6 +505,13 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     def export_program(self) -> ExportedProgram:
         """The learned program as text, sympy expression and standalone Python.
 
+        The same as :func:`sklearn_dpads.export.export_program` of the
+        classifier. The exported program takes the input this classifier
+        receives: inside a :class:`~sklearn.pipeline.Pipeline`, the output of
+        the steps before it, which it does not contain; export the fitted
+        pipeline with :func:`~sklearn_dpads.export.export_program` to get one
+        program of the pipeline's raw input.
+
         Returns
         -------
         ExportedProgram
@@ -493,17 +520,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             ``make_stream()`` that takes frames one at a time), ``.text``,
             ``.program``; ``.make_stream()`` runs the streaming form here.
         """
-        check_is_fitted(self)
-        names = self.dsl_.feature_names
-        if names is None and self.feature_names is not None:
-            names = [str(n) for n in self.feature_names]
-        return build_export(
-            self.module_,
-            classes=self.classes_,
-            scaler=self.scaler_,
-            feature_names=names,
-            logit_offset=self.logit_offset_,
-        )
+        return export_program(self)
 
     def __str__(self) -> str:
         if not hasattr(self, "program_"):

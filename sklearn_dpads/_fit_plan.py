@@ -125,7 +125,7 @@ def effective_batch_size(batch_size: int, n: int, min_steps: int = 4) -> int:
     return int(max(1, min(batch_size, max(8, -(-n // min_steps)))))
 
 
-def make_dsl(est: Any, n_features: int, n_timesteps: int = 1) -> DSL:
+def make_dsl(est: Any, n_features: int, n_timesteps: int = 1, input_names=None) -> DSL:
     """The estimator's grammar for ``n_features`` input features.
 
     Parameters
@@ -139,6 +139,9 @@ def make_dsl(est: Any, n_features: int, n_timesteps: int = 1) -> DSL:
         Frames of the (padded) sequences; 1 for tabular input. The default
         DSL holds a kernel window over the last ``min(n_timesteps,
         MAX_KERNEL)`` frames when that is at least 2.
+    input_names : sequence of str or None, default=None
+        The input's own feature names (a DataFrame's columns), used when
+        the estimator has no ``feature_names``.
 
     Returns
     -------
@@ -160,7 +163,7 @@ def make_dsl(est: Any, n_features: int, n_timesteps: int = 1) -> DSL:
                 f"{n_features}."
             )
         return est.dsl
-    names = None
+    names = None if input_names is None else [str(n) for n in input_names]
     if est.feature_names is not None:
         names = [str(n) for n in est.feature_names]
         if len(names) != n_features:
@@ -239,6 +242,7 @@ def make_plan(
     y_enc: np.ndarray,
     label_type: str,
     device: str,
+    input_names=None,
 ) -> FitPlan:
     """Resolve the estimator's parameters on this data into a :class:`FitPlan`.
 
@@ -258,6 +262,9 @@ def make_plan(
         One label per sequence or per frame.
     device : str
         The checked torch device.
+    input_names : sequence of str or None, default=None
+        The input's feature names (``feature_names_in_``), see
+        :func:`make_dsl`.
 
     Returns
     -------
@@ -278,7 +285,7 @@ def make_plan(
             "Classifier can't train when only one class is present: y has the "
             f"single class {classes[0]!r}."
         )
-    dsl = make_dsl(est, x.shape[-1], x.shape[1] if x.ndim == 3 else 1)
+    dsl = make_dsl(est, x.shape[-1], x.shape[1] if x.ndim == 3 else 1, input_names)
     n_out = 1 if n_classes == 2 else n_classes
     inp = Seq(x.shape[-1]) if x.ndim == 3 else Atom(x.shape[-1])
     out = Seq(n_out) if label_type == "frame" else Atom(n_out)

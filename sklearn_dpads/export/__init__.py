@@ -1,17 +1,22 @@
 """Export compiled programs as standalone Python source or sympy expressions.
 
-:func:`build_export` bundles a fitted program as an :class:`ExportedProgram`.
+:func:`export_program` exports a fitted classifier, or a fitted pipeline of
+scalers ending in one, as an :class:`ExportedProgram` (what
+``ProgramSynthesisClassifier.export_program`` returns); :func:`build_export`
+bundles a compiled program that way.
 :func:`to_python_source` and :func:`load_python_program` need only the standard
 library in the code they generate; :func:`to_sympy` and :func:`to_latex` import
 sympy on first use.
 """
 
 from sklearn_dpads.export._bundle import ExportedProgram, build_export
+from sklearn_dpads.export._pipeline import export_program
 from sklearn_dpads.export.python import load_python_program, to_python_source
 
 __all__ = [
     "ExportedProgram",
     "build_export",
+    "export_program",
     "to_python_source",
     "load_python_program",
     "to_sympy",

@@ -22,6 +22,14 @@ __all__ = ["ExportedProgram", "build_export"]
 class ExportedProgram:
     """A fitted program in shippable forms.
 
+    :attr:`source` and :meth:`make_stream` take the input of what was
+    exported: ``clf.export_program()`` gives a program of the input the
+    classifier itself receives (inside a pipeline, the output of the steps
+    before it: a pipeline's other steps are not in it), while
+    :func:`~sklearn_dpads.export.export_program` of a fitted
+    :class:`~sklearn.pipeline.Pipeline` folds its scalers in, so that the
+    program takes the pipeline's raw input.
+
     Parameters
     ----------
     program : Program

@@ -17,6 +17,8 @@ LOGIT_OFFSET = 0.0
 CENTER: list | None = None
 SCALE: list | None = None
 CLIP: float | None = None
+LOW: list | None = None
+HIGH: list | None = None
 
 
 def _n(x):  # pragma: no cover
@@ -81,6 +83,8 @@ def _dp_frame(frame, where):
             raise ValueError(f"{where} contains NaN or infinity.")
     if SCALE is not None:
         values = [(v - c) / s for v, c, s in zip(values, CENTER, SCALE)]
+    if LOW is not None:
+        values = [min(max(v, lo), hi) for v, lo, hi in zip(values, LOW, HIGH)]
     if CLIP is not None:
         values = [min(max(v, -CLIP), CLIP) for v in values]
     return values

@@ -41,7 +41,7 @@ __all__ = ["to_python_source", "load_python_program"]
 
 # module-level names of the runtime that every export defines (with the prefix)
 _RUNTIME_GLOBALS = ("CLASSES", "N_FEATURES", "LOGIT_OFFSET", "CENTER", "SCALE")
-_RUNTIME_GLOBALS += ("CLIP", "_n", "_s")
+_RUNTIME_GLOBALS += ("CLIP", "LOW", "HIGH", "_n", "_s")
 
 
 class ScalerLike(Protocol):
@@ -49,7 +49,11 @@ class ScalerLike(Protocol):
 
     A fitted :class:`~sklearn_dpads.preprocessing.SequenceStandardScaler` is
     one: every feature becomes ``(x - center_) / scale_``, then is clipped to
-    ``[-clip, clip]`` unless ``clip`` is None.
+    ``[-clip, clip]`` unless ``clip`` is None. A scaler may also have
+    per-feature bounds ``clip_low_`` and ``clip_high_`` (both or neither),
+    applied after the scaling and before ``clip``: the export of a pipeline
+    folds several scalers that clip into one that way
+    (:func:`~sklearn_dpads.export.export_program`).
 
     Attributes
     ----------
@@ -66,14 +70,36 @@ class ScalerLike(Protocol):
     clip: float | None
 
 
-def _scaler_constants(
-    scaler: ScalerLike | None, n_features: int
-) -> tuple[list[float], list[float], float | None] | None:
-    """A fitted scaler's ``(center_, scale_, clip)`` as floats (None: no scaler).
+#: ``(center, scale, clip, low, high)`` of a scaler, as floats (see ScalerLike).
+_Constants = tuple[
+    list[float], list[float], float | None, list[float] | None, list[float] | None
+]
 
-    TypeError if an attribute is missing; ValueError unless ``center_`` and
-    ``scale_`` hold ``n_features`` finite numbers, ``scale_`` no zero, and
-    ``clip`` is None or positive.
+
+def _float_list(values: Any, key: str, n_features: int) -> list[float]:
+    """``n_features`` finite floats of the attribute ``key`` (ValueError if not)."""
+    try:
+        values = [float(v) for v in values]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"scaler.{key} must be a sequence of {n_features} numbers ({exc})."
+        ) from exc
+    if len(values) != n_features:
+        raise ValueError(
+            f"scaler.{key} has {len(values)} values, expected {n_features}."
+        )
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"scaler.{key} must be finite.")
+    return values
+
+
+def _scaler_constants(scaler: ScalerLike | None, n_features: int) -> _Constants | None:
+    """A fitted scaler's ``(center_, scale_, clip, clip_low_, clip_high_)`` as floats.
+
+    None: no scaler. TypeError if an attribute is missing; ValueError unless
+    ``center_`` and ``scale_`` (and the optional bounds) hold ``n_features``
+    finite numbers, ``scale_`` no zero, ``clip`` is None or positive and
+    ``clip_low_`` is at most ``clip_high_``.
     """
     if scaler is None:
         return None
@@ -85,22 +111,11 @@ def _scaler_constants(
             f"(e.g. a fitted SequenceStandardScaler), got {type(scaler).__name__}: "
             f"{exc}."
         ) from exc
-    out = []
-    for key, values in zip(("center_", "scale_"), arrays):
-        try:
-            values = [float(v) for v in values]
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"scaler.{key} must be a sequence of {n_features} numbers ({exc})."
-            ) from exc
-        if len(values) != n_features:
-            raise ValueError(
-                f"scaler.{key} has {len(values)} values, expected {n_features}."
-            )
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"scaler.{key} must be finite.")
-        out.append(values)
-    if any(v == 0.0 for v in out[1]):
+    center, scale = (
+        _float_list(values, key, n_features)
+        for key, values in zip(("center_", "scale_"), arrays)
+    )
+    if any(v == 0.0 for v in scale):
         raise ValueError("scaler.scale_ must not contain zeros.")
     if clip is not None:
         try:
@@ -109,7 +124,15 @@ def _scaler_constants(
             raise ValueError(f"scaler.clip must be a number or None ({exc}).") from exc
         if not clip > 0:
             raise ValueError(f"scaler.clip must be positive, got {clip}.")
-    return out[0], out[1], clip
+    low, high = getattr(scaler, "clip_low_", None), getattr(scaler, "clip_high_", None)
+    if (low is None) != (high is None):
+        raise ValueError("scaler.clip_low_ and scaler.clip_high_ go together.")
+    if low is not None:
+        low = _float_list(low, "clip_low_", n_features)
+        high = _float_list(high, "clip_high_", n_features)
+        if any(lo > hi for lo, hi in zip(low, high)):
+            raise ValueError("scaler.clip_low_ must not exceed scaler.clip_high_.")
+    return center, scale, clip, low, high
 
 
 # the runtime --------------------------------------------------------------------
@@ -240,7 +263,8 @@ def to_python_source(
         ``str`` or ``bool`` (numpy scalars are converted with ``.item()``).
     scaler : ScalerLike, optional
         A fitted scaler (e.g. the estimator's ``scaler_``) applied to every
-        feature first: ``z = (x - center_) / scale_``, then clipped to
+        feature first: ``z = (x - center_) / scale_``, then clipped to the
+        per-feature bounds ``[clip_low_, clip_high_]`` if it has them, then to
         ``[-clip, clip]`` unless ``clip`` is None. None: no preprocessing.
     feature_names : sequence of str, optional
         Names listed in a header comment (defaults to the DSL's names). They
@@ -276,8 +300,8 @@ def to_python_source(
     ValueError
         If the number of classes does not match the program's outputs, the
         scaler's values are malformed (wrong length, not finite, zero scale,
-        non-positive clip), or a user production's ``python_function`` cannot
-        be copied.
+        non-positive clip, crossed bounds), or a user production's
+        ``python_function`` cannot be copied.
     """
     if not isinstance(module, ProgramModule):
         raise TypeError(f"Expected a ProgramModule, got {type(module).__name__}.")
@@ -325,9 +349,11 @@ def to_python_source(
         input_text = _ATOM_INPUT.format(F=n_features)
     pre_text = "none"
     if pre is not None:
-        pre_text = "each feature becomes (x - CENTER) / SCALE" + (
-            "" if pre[2] is None else ", clipped to [-CLIP, CLIP]"
-        )
+        pre_text = "each feature becomes (x - CENTER) / SCALE"
+        if pre[3] is not None:
+            pre_text += ",\nclipped to [LOW[j], HIGH[j]] (feature j)"
+        if pre[2] is not None:
+            pre_text += ", clipped to [-CLIP, CLIP]"
     if n_out == 1:
         dec = f"the logit (plus ``{P}LOGIT_OFFSET``), one float per prediction"
     else:
@@ -358,8 +384,9 @@ def to_python_source(
         out.append("# Added to the logit (decision threshold).")
         out.append(f"{P}LOGIT_OFFSET = {float_literal(logit_offset)}")
     out.append("# Preprocessing (None: not applied).")
-    center, scale, clip = (None, None, None) if pre is None else pre
-    for name, values in (("CENTER", center), ("SCALE", scale)):
+    center, scale, clip, low, high = (None,) * 5 if pre is None else pre
+    constants = (("CENTER", center), ("SCALE", scale), ("LOW", low), ("HIGH", high))
+    for name, values in constants:
         lits = None if values is None else f"[{', '.join(map(float_literal, values))}]"
         out.append(f"{P}{name} = {lits}")
     out.append(f"{P}CLIP = {None if clip is None else float_literal(clip)}")

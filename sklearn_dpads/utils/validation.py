@@ -16,7 +16,7 @@ from scipy.sparse import issparse
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, validate_data
+from sklearn.utils.validation import check_consistent_length
 
 from sklearn_dpads.utils._sequences import (
     FLOAT32_MAX,
@@ -24,6 +24,11 @@ from sklearn_dpads.utils._sequences import (
     is_ragged,
     sequence_shapes,
     trailing_padding,
+)
+from sklearn_dpads.utils._sklearn_compat import (
+    _check_feature_names,
+    _get_feature_names,
+    validate_data,
 )
 
 __all__ = [
@@ -78,13 +83,17 @@ def check_X(
     Parameters
     ----------
     estimator : object
-        The estimator; ``n_features_in_`` and ``input_ndim_`` are set on it
-        when ``reset`` is True and checked otherwise.
+        The estimator; ``n_features_in_``, ``input_ndim_`` and
+        ``feature_names_in_`` are set on it when ``reset`` is True and
+        checked otherwise.
     X : array-like or list of array-like
         A 2-D array ``(n_samples, n_features)`` of tabular rows, a 3-D array
         ``(n_samples, n_timesteps, n_features)`` of sequences (trailing
         all-NaN frames are padding), or a list of ``(n_timesteps_i,
-        n_features)`` arrays of different lengths.
+        n_features)`` arrays of different lengths. The string column names
+        of a 2-D DataFrame, or of the DataFrames of a list of sequences (the
+        same in every one), are the feature names (``feature_names_in_``),
+        as in scikit-learn.
     y : array-like, optional
         Labels, checked for a consistent number of samples when ``reset``.
     reset : bool
@@ -104,9 +113,16 @@ def check_X(
     ValueError
         For NaN other than trailing padding frames, infinity, values too large
         for float32, empty inputs, malformed lists of sequences, wrong numbers
-        of dimensions or features.
+        of dimensions or features, feature names other than those seen in
+        ``fit``, or sequences with different feature names.
     TypeError
-        For sparse input.
+        For sparse input, or column names mixing strings and other types.
+
+    Warns
+    -----
+    UserWarning
+        When ``X`` has feature names and the estimator was fitted without
+        any, or the other way round (not in ``fit``).
 
     Notes
     -----
@@ -117,6 +133,8 @@ def check_X(
     if shapes is not None and len(set(shapes)) > 1:
         x, lengths = _check_ragged(estimator, X, reset=reset)
         return x, lengths, y
+    if shapes is not None:  # a list of sequences of one shape: names, then 3-D
+        _check_feature_names(estimator, _named_sequence(X), reset=reset)
 
     if issparse(X):
         raise TypeError(
@@ -152,6 +170,8 @@ def check_X(
         if reset:
             estimator.input_ndim_ = 2
         return np.asarray(X, dtype=np.float32), None, y
+    if shapes is None:  # an array: no names, but a fit on one forgets old ones
+        _check_feature_names(estimator, X, reset=reset)
     X = check_array(
         X,
         allow_nd=True,
@@ -203,6 +223,7 @@ def _check_ragged(
     estimator: Any, X: Any, *, reset: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate a list of 2-D sequences; returns the padded float32 array and lengths."""
+    _check_feature_names(estimator, _named_sequence(X), reset=reset)
     seqs = []
     for i, s in enumerate(X):
         try:
@@ -235,6 +256,38 @@ def _check_ragged(
         x[i, : len(s)] = s
     _set_or_check_features(estimator, Fn, 3, reset)
     return x, lengths
+
+
+def _names_text(names: np.ndarray | None) -> str:
+    if names is None:
+        return "no feature names"
+    shown = ", ".join(repr(str(v)) for v in names[:5])
+    return f"the feature names [{shown}{', ...' if len(names) > 5 else ''}]"
+
+
+def _named_sequence(X: Any) -> Any:
+    """The first sequence of a list, once all of them have the same feature names.
+
+    Its feature names (the string columns of a DataFrame, or None) stand for
+    the list's in ``_check_feature_names``.
+    """
+    first = _get_feature_names(X[0])
+    for i in range(1, len(X)):
+        names = _get_feature_names(X[i])
+        if names is None and first is None:
+            continue
+        if (
+            names is None
+            or first is None
+            or len(names) != len(first)
+            or np.any(names != first)
+        ):
+            raise ValueError(
+                f"Sequence {i} of X has {_names_text(names)}, but sequence 0 has "
+                f"{_names_text(first)}; all sequences must have the same feature "
+                "names (DataFrame columns), or none."
+            )
+    return X[0]
 
 
 def _set_or_check_features(estimator, F: int, ndim: int, reset: bool) -> None:

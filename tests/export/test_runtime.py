@@ -95,6 +95,11 @@ def test_frame_validates_and_scales(exported):
     assert rt._dp_frame([3.0, 1.0, 9.0], "Row") == [1.0, 2.0, 10.0]
     exported(CLIP=1.5)
     assert rt._dp_frame([3.0, 1.0, -9.0], "Row") == [1.0, 1.5, -1.5]
+    # per-feature bounds (a folded pipeline) come after the scaling, before CLIP
+    exported(LOW=[2.0, -1.0, -20.0], HIGH=[3.0, 1.0, 20.0])
+    assert rt._dp_frame([3.0, 1.0, -9.0], "Row") == [1.5, 1.0, -1.5]
+    exported(CLIP=None)
+    assert rt._dp_frame([3.0, 1.0, -9.0], "Row") == [2.0, 1.0, -8.0]
 
 
 def test_sequence_drops_trailing_padding_only(exported):
@@ -361,6 +366,7 @@ def test_copied_runtime_is_the_runtime_renamed(hole, prefix):
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     module_names = {prefix + n for n in ("CLASSES", "N_FEATURES", "LOGIT_OFFSET")}
     module_names |= {prefix + n for n in ("CENTER", "SCALE", "CLIP", "_n", "_s")}
+    module_names |= {prefix + n for n in ("LOW", "HIGH")}
     local = {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
     local |= {
         n.id
