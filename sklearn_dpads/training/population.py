@@ -127,7 +127,7 @@ class PopulationNet(ProgramNet):
             raise ValueError("A population trains without early stopping.")
 
     def get_default_callbacks(self):
-        """ProgramNet's callbacks, with per-member scores instead of one score.
+        """Return ProgramNet's callbacks, with per-member scores instead of one.
 
         Returns
         -------
