@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -19,6 +20,12 @@ from sklearn_dpads._constraints import PARAMETER_CONSTRAINTS, check_parameter
 from sklearn_dpads._fit_plan import make_plan
 from sklearn_dpads._fit_run import run_plan
 from sklearn_dpads._threshold import logits_to_proba
+from sklearn_dpads.describe import (
+    ProgramDescription,
+    ProgramExplanation,
+    describe_program,
+    explain_program,
+)
 from sklearn_dpads.exceptions import SearchTimeoutWarning
 from sklearn_dpads.export import ExportedProgram, export_program
 from sklearn_dpads.preprocessing import real_frames, scale_padded
@@ -500,6 +507,124 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         pred = self.predict(X)
         pred_flat = np.concatenate([np.asarray(p)[:L] for p, L in zip(pred, lengths)])
         return accuracy_score(labels.flat, pred_flat)
+
+    # --------------------------------------------------------------- reading
+    def _text_names(self) -> list[str] | None:
+        """The feature names of readable and exported programs (None: x0, x1, ...)."""
+        names = self.dsl_.feature_names
+        if names is None and self.feature_names is not None:
+            names = [str(n) for n in self.feature_names]
+        return names
+
+    def describe(
+        self,
+        units: Mapping[str, str] | None = None,
+        frame_rate: float | None = None,
+    ) -> ProgramDescription:
+        """The learned program in plain words, in the input's own units.
+
+        Thresholds and weights are mapped back through the fitted scaler
+        (``scaler_``, its clipping included) to the units of ``X``; windows
+        and lags are given in frames, and in seconds with ``frame_rate``; a
+        soft if-then-else is given with the range of its condition over
+        which it blends its branches; linear forms by their largest terms;
+        folds as the exponentially weighted averages they compute. What
+        cannot be simplified (a product, a user production) is said to be.
+
+        Parameters
+        ----------
+        units : dict of str to str, optional
+            Units of some features, by feature name (``{"distance": "mm"}``).
+        frame_rate : float, optional
+            Frames per second of the sequences.
+
+        Returns
+        -------
+        ProgramDescription
+            ``str()`` gives numbered sentences; ``.conditions``, ``.windows``
+            and ``.terms`` the same content as data (``.to_dict()``);
+            ``.to_markdown()`` a Markdown version.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the classifier is not fitted.
+        TypeError
+            If ``units`` is not a dict of strings or ``frame_rate`` is not a
+            number.
+        ValueError
+            If ``units`` names a feature the classifier does not have, or
+            ``frame_rate`` is not positive.
+        """
+        check_is_fitted(self)
+        return describe_program(
+            self.module_,
+            scaler=self.scaler_,
+            classes=self.classes_,
+            feature_names=self._text_names(),
+            logit_offset=self.logit_offset_,
+            units=units,
+            frame_rate=frame_rate,
+        )
+
+    def explain(
+        self,
+        X,
+        *,
+        units: Mapping[str, str] | None = None,
+        frame_rate: float | None = None,
+    ) -> ProgramExplanation:
+        """Why the program predicts what it does: one reason per prediction.
+
+        A program is its own explanation: its decision score is a sum of
+        terms (the weighted inputs of its affine leaves, carried through its
+        windows and folds and weighted by the gates of its if-then-else), so
+        the contributions add up to :meth:`decision_function` exactly (up to
+        floating-point rounding).
+
+        Parameters
+        ----------
+        X : array-like
+            As in :meth:`predict`.
+        units : dict of str to str, optional
+            Units of some features, by feature name, for the reasons' words.
+        frame_rate : float, optional
+            Frames per second, for the reasons' words.
+
+        Returns
+        -------
+        ProgramExplanation
+            ``.contributions`` of every term (``(n, n_terms)``, or
+            ``(n, T, n_terms)`` per frame; a last axis of classes for
+            multiclass problems) summing over the term axis to ``.decision``;
+            ``.terms`` says what each term is; ``.gates`` and
+            ``.condition_values`` (in input units) of every ``ite``;
+            ``expl[i]`` is the :class:`~sklearn_dpads.describe.Reason` of
+            sequence ``i`` (for per-frame labels, the list of the reasons of
+            its real frames).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the classifier is not fitted.
+        TypeError, ValueError
+            As :meth:`describe`, and if ``X`` is not valid input.
+        """
+        check_is_fitted(self)
+        x, lengths, _ = check_X(self, X, reset=False)
+        xs = scale_padded(self.scaler_, x, lengths)
+        return explain_program(
+            self.module_,
+            xs,
+            lengths if x.ndim == 3 else None,
+            scaler=self.scaler_,
+            classes=self.classes_,
+            feature_names=self._text_names(),
+            logit_offset=self.logit_offset_,
+            units=units,
+            frame_rate=frame_rate,
+            scaled=True,
+        )
 
     # ---------------------------------------------------------------- export
     def export_program(self) -> ExportedProgram:

@@ -50,12 +50,17 @@ _PUBLIC = {
     "inspection",
     "plotting",
     "kinds",
+    "describe",
 }
 ALLOWED: dict[str, set[str]] = {
     "exceptions": set(),
     "metrics": set(),
     # bouts of per-frame labels: numpy and scikit-learn only
     "bouts": set(),
+    # pose tracks to features (movement, the optional pose extra, is imported
+    # lazily inside read_poses) and BORIS annotations to labels: leaves
+    "pose": set(),
+    "boris": set(),
     "utils": {"exceptions"},
     "grammar": {"exceptions", "utils._names"},
     "program": {"grammar", "exceptions"},
@@ -71,14 +76,19 @@ ALLOWED: dict[str, set[str]] = {
         "utils",
         "export._safety",
         "export._emit",
+        # the torch-free values a kind's describe() hook returns
+        "describe._algebra",
     },
     "graph": {"semantics", "grammar", "program", "exceptions"},
     # the trainer is blind to the derivation graph and to the search
     "training": {"semantics", "grammar", "program", "metrics", "exceptions", "utils"},
     # the search is blind to skorch and to the trainer (it is handed one)
     "search": {"graph", "semantics", "grammar", "program", "metrics", "exceptions"},
-    # exports read the compiled program; names come from utils._names
-    "export": {"semantics", "grammar", "program", "exceptions", "utils"},
+    # exports read the compiled program; names come from utils._names; the
+    # exported module's docstring is the program's description
+    "export": {"semantics", "grammar", "program", "exceptions", "utils", "describe"},
+    # plain words and explanations: walk the compiled program, ask the kinds
+    "describe": {"semantics", "grammar", "program", "exceptions", "utils"},
     "datasets": {"exceptions", "utils"},
     # leaves: inspection computes, plotting draws; neither sees the estimator class
     "inspection": {"utils", "grammar", "program", "exceptions"},
@@ -118,6 +128,13 @@ THIRD_PARTY = [
     (f"{PKG}.datasets", ("torch", "skorch"), True),
     (f"{PKG}.inspection", ("matplotlib",), True),
     (f"{PKG}.bouts", ("torch", "skorch", "sympy", "matplotlib"), True),
+    # the values and words of a description are torch-free (the walk reads plain
+    # floats); direct imports only for _words, whose package __init__ also
+    # loads the (torch) explanations
+    (f"{PKG}.describe._algebra", ("torch", "sympy", "skorch"), True),
+    (f"{PKG}.describe._words", ("torch", "sympy", "skorch"), False),
+    (f"{PKG}.pose", ("torch", "skorch", "sympy", "matplotlib"), True),
+    (f"{PKG}.boris", ("torch", "skorch", "sympy", "matplotlib", "pandas"), True),
     # kinds write sympy through the exporter they are handed, never import it;
     # direct imports only: the one indirect path is the lazy sympy attribute
     # of sklearn_dpads.export's __init__ (kinds import export._safety), which

@@ -17,6 +17,10 @@ everything the package knows about productions of that kind, in one place:
 * **exports**: :meth:`Kind.python` and :meth:`Kind.python_step` write the
   standard-library batch and streaming code of a node, :meth:`Kind.sympy`
   its sympy form, :meth:`Kind.export_summary` its line in the export header;
+* **reading**: :meth:`Kind.describe` says what a node computes in plain
+  words (in the input's units, :mod:`sklearn_dpads.describe`), and
+  :meth:`Kind.explain` splits its value into additive parts for the reasons
+  of each prediction; the defaults are honest (not simplified, one part);
 * **engine hints**: :attr:`Kind.plan_rank`, :meth:`Kind.plan_combine` and
   :meth:`Kind.plan_parameter` say how an atom plan batches a combinator.
 
@@ -342,6 +346,70 @@ class Kind:
             production reads; None when it reads no features itself.
         """
         return None
+
+    # reading: plain words and explanations --------------------------------------
+    def describe(self, describer: Any, node: Any, kids: list) -> Any:
+        """Return what the node computes, from its children's descriptions.
+
+        The default is honest: the node is named as a function of its
+        arguments, ``name(A, B)``, and said not to be simplified. Kinds that
+        can say more (an affine map, a window mean, a fold's exponential
+        average) return a linear form or a blend built with ``describer``'s
+        services (:mod:`sklearn_dpads.describe`).
+
+        Parameters
+        ----------
+        describer : Describer
+            The walk: ``parameters(node)``, ``affine``, ``constant``, ``add``,
+            ``multiply``, ``blend``, ``operator``, ``over_frames``,
+            ``reading``, ``record`` and ``opaque``.
+        node : TypedNode
+            The node.
+        kids : list
+            The descriptions of its arguments, in slot order.
+
+        Returns
+        -------
+        object
+            A ``Linear``, ``Blend`` or ``Opaque`` of
+            :mod:`sklearn_dpads.describe._algebra`.
+        """
+        if node.hole.input.is_seq and not node.hole.output.is_seq and kids:
+            describer.record(node, None)  # it reads several frames: say so
+        return describer.opaque(node, kids)
+
+    def explain(
+        self, explainer: Any, node: Any, module: Any, x: Any, mask: Any
+    ) -> list:
+        """Return the node's value on ``x`` as additive parts.
+
+        The default is exact: one part, the node's whole value. Kinds whose
+        value is a sum (an affine map, a window of a sum, an if-then-else of
+        two sums) return one part per term, built with ``explainer``'s
+        services, so that every prediction's score splits into the
+        contributions of the program's terms.
+
+        Parameters
+        ----------
+        explainer : Explainer
+            The walk: ``parts(child, x, mask)``, ``value(child, x, mask)``,
+            ``whole``, ``input_part``, ``bias_part``, ``operator`` and
+            ``module_of``.
+        node : TypedNode
+            The node.
+        module : ProductionModule
+            Its module.
+        x : torch.Tensor
+            Its input, as the module takes it.
+        mask : torch.Tensor or None
+            The real frames of a sequence input; None for an atom input.
+
+        Returns
+        -------
+        list of Part
+            Parts whose values add up to the module's output.
+        """
+        return explainer.whole(node, x, mask)
 
     # engine hints ---------------------------------------------------------------
     def plan_parameter(self, module: Any) -> float | None:

@@ -32,6 +32,12 @@ class AddKind(BinaryKind):
     def module(self, production, hole, child_types, n_features):
         return AddModule(production, hole, child_types)
 
+    def describe(self, describer, node, kids):
+        return describer.add(node, *kids)
+
+    def explain(self, explainer, node, module, x, mask):
+        return [p for c in node.children for p in explainer.parts(c, x, mask)]
+
 
 ADD = AddKind()
 

@@ -167,6 +167,24 @@ class AffineKind(Kind):
     def export_summary(self, production):
         return "Affine leaves", selection_text(production)
 
+    def describe(self, describer, node, kids):
+        leaf = describer.parameters(node)
+        return describer.affine(leaf.indices, leaf.weight, leaf.bias)
+
+    def explain(self, explainer, node, module, x, mask):
+        # W x + b is one part per input column and one for the bias
+        xs = x if module.full else x.index_select(-1, module.index)
+        w, b = module.linear.weight, module.linear.bias
+        parts = [
+            explainer.input_part(
+                node, i, xs[..., c : c + 1] * w[:, c], xs[..., c : c + 1]
+            )
+            for c, i in enumerate(module.index.tolist())
+        ]
+        if b is not None:
+            parts.append(explainer.bias_part(node, b.expand(x.shape[:-1] + b.shape)))
+        return parts
+
 
 AFFINE = AffineKind()
 

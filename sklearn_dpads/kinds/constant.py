@@ -75,6 +75,12 @@ class ConstantKind(Kind):
     def sympy(self, builder, node, inputs):
         return [builder.sympy.Float(v) for v in builder.leaf(node).value]
 
+    def describe(self, describer, node, kids):
+        return describer.constant(describer.parameters(node).value)
+
+    def explain(self, explainer, node, module, x, mask):
+        return [explainer.bias_part(node, module(x, mask, None))]
+
 
 CONSTANT = ConstantKind()
 

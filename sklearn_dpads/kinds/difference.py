@@ -67,6 +67,20 @@ class DifferenceKind(Kind):
         wrap = builder.wrap(node.production)
         return [wrap(b) for b in builder.build(node.children[0], builder.features)]
 
+    def describe(self, describer, node, kids):
+        op = describer.operator(node, "change")
+        describer.record(node, op)
+        return describer.reading(node, kids[0], op)
+
+    def explain(self, explainer, node, module, x, mask):
+        op = explainer.operator(node, "change")
+        d = frame_differences(x, mask, None)
+        # the child's parts read the differences: the operator comes first
+        return [
+            p.mapped(lambda v: v, op, first=True)
+            for p in explainer.parts(node.children[0], d, mask)
+        ]
+
 
 DIFFERENCE = DifferenceKind()
 

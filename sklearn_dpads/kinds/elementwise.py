@@ -67,6 +67,19 @@ class ElementwiseKind(AtomCombinator):
         k = node.hole.output.size
         return [builder.sympy.sympify(fn(*[v[j] for v in vals])) for j in range(k)]
 
+    def describe(self, describer, node, kids):
+        slots = ", ".join(f"{{{i}}}" for i in range(len(kids)))
+        return describer.opaque(
+            node,
+            kids,
+            f"{node.production.name}({slots})",
+            note="a user function, not simplified",
+        )
+
+    def explain(self, explainer, node, module, x, mask):
+        # a user function of its arguments does not split: one part
+        return explainer.whole(node, x, mask)
+
 
 ELEMENTWISE = ElementwiseKind()
 

@@ -204,6 +204,42 @@ class FilterKind(Kind):
         frames = f", last {production.params['length']} frames"
         return "Temporal filters", selection_text(production) + frames
 
+    def describe(self, describer, node, kids):
+        # one weighted sum over the lags per feature (and output), plus the bias
+        leaf = describer.parameters(node)
+        k = len(leaf.bias)
+        out = describer.constant(leaf.bias)
+        for c, i in enumerate(leaf.indices):
+            for o in range(k):
+                w = tuple(lag[c] for lag in leaf.weight[o])
+                op = describer.operator(node, "weights", weights=w, style="filter")
+                if c == 0 and o == 0:
+                    describer.record(node, op)
+                unit = tuple(1.0 if r == o else 0.0 for r in range(k))
+                one = describer.affine((i,), tuple((u,) for u in unit), (0.0,) * k)
+                out = describer.add(node, out, one.through(op))
+        return out
+
+    def explain(self, explainer, node, module, x, mask):
+        xs = x if module.full else x.index_select(-1, module.index)
+        k = module.bias.shape[0]
+        zero = torch.zeros_like(module.bias[:1])
+        parts = []
+        for c, i in enumerate(module.index.tolist()):
+            for o in range(k):
+                w = module.weight[o : o + 1, :, c : c + 1]
+                y = causal_filter_chunk(xs[..., c : c + 1], mask, w, zero)[0]
+                op = explainer.operator(
+                    node, "weights", weights=tuple(floats(w[0, :, 0])), style="filter"
+                )
+                value = torch.zeros(y.shape[:-1] + (k,), dtype=y.dtype, device=y.device)
+                value[..., o : o + 1] = y
+                part = explainer.input_part(node, i, value, y)
+                parts.append(part.mapped(lambda v: v, op))
+        B, T, _ = x.shape
+        parts.append(explainer.bias_part(node, module.bias.expand(B, T, k)))
+        return parts
+
 
 FILTER = FilterKind()
 

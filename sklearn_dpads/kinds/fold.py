@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sklearn_dpads.describe._algebra import Linear
 from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.export._emit import readout_terms
 from sklearn_dpads.grammar.kind import Kind
@@ -193,6 +194,76 @@ class FoldKind(Kind):
             sp.Add(*[sp.Float(w) * s for w, s in zip(row, states)], sp.Float(b))
             for row, b in zip(leaf.weight, leaf.bias)
         ]
+
+    def describe(self, describer, node, kids):
+        leaf = describer.parameters(node)
+        body, n = kids[0], describer.n_features
+        if leaf.width == 1 and isinstance(body, Linear):
+            # a_t = A a_{t-1} + (terms of x_t) + b: the terms' sum over the
+            # frames so far with weights A^j, an exponentially weighted average
+            acc = [t for t in body.terms if t.source >= n]
+            decay = sum(t.weight[0] for t in acc)
+            if abs(decay) < 1:
+                drive = Linear(
+                    tuple(t for t in body.terms if t.source < n), body.bias, body.notes
+                )
+                op = describer.operator(node, "decay", decay=decay)
+                note = (
+                    f"{node.production.name} starts from zero: its weighted averages "
+                    "count the frames before the first as the scaler's centre, and "
+                    f"its constant {body.bias[0] / (1 - decay):.4g} builds up over "
+                    "the first frames (it is reached after a few half-lives)."
+                )
+                out = describer.over_frames(node, drive, op, note)
+                if leaf.weight is not None:  # the readout R a + c
+                    read = describer.constant(leaf.bias)
+                    out = describer.add(node, out.times((leaf.weight[0][0],)), read)
+                return out
+        describer.record(node, None)
+        return describer.opaque(
+            node,
+            kids,
+            f"the state of {node.production.name} after the frame, where each "
+            "state is {0} of the frame and the previous state",
+            note="a running accumulation, not simplified",
+        )
+
+    def explain(self, explainer, node, module, x, mask):
+        # an affine body makes the fold linear in its drive: one part per input
+        B, T, n_in = x.shape
+        k = module.width
+        linear = _linear_body(module.args[0], n_in, k)
+        if linear is None or k != 1:
+            return explainer.whole(node, x, mask)
+        w_x, coef, bias = linear
+        decay = float(coef[0, 0])
+        op = explainer.operator(node, "decay", decay=decay)
+        eye = torch.eye(k, dtype=x.dtype, device=x.device)
+        coefs = torch.where(mask[..., None, None], coef, eye)
+        zero = torch.zeros((), dtype=x.dtype, device=x.device)
+
+        def run(drive):
+            return linear_recurrence(coefs, torch.where(mask[..., None], drive, zero))
+
+        def out(states):
+            if module.readout is None:
+                return states
+            return F.linear(states, module.readout.weight)
+
+        parts = []
+        for j in range(n_in):
+            if not bool(w_x[:, j].any()):
+                continue
+            xj = x[..., j : j + 1]
+            value = out(run(xj * w_x[:, j]))
+            part = explainer.input_part(node, j, value, run(xj))
+            parts.append(part.mapped(lambda v: v, op))
+        constant = explainer.bias_part(node, out(run(bias.expand(B, T, k))))
+        parts.append(constant)
+        if module.readout is not None:
+            b = module.readout.bias
+            parts.append(explainer.bias_part(node, b.expand(B, T, b.shape[0])))
+        return parts
 
 
 FOLD = FoldKind()

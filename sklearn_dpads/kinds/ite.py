@@ -118,6 +118,17 @@ class IteKind(Kind):
         g = torch.sigmoid(args[0] if parameter is None else parameter * args[0])
         return torch.lerp(args[2], args[1], g)
 
+    def describe(self, describer, node, kids):
+        return describer.blend(node, _beta(node.production), *kids)
+
+    def explain(self, explainer, node, module, x, mask):
+        # s * f + (1 - s) * g: the parts of f times s, those of g times 1 - s
+        c, f, g = node.children
+        s = torch.sigmoid(_beta(node.production) * explainer.value(c, x, mask))
+        then = [p.gated(s, node.path, "then") for p in explainer.parts(f, x, mask)]
+        other = [p.gated(1 - s, node.path, "else") for p in explainer.parts(g, x, mask)]
+        return then + other
+
 
 ITE = IteKind()
 

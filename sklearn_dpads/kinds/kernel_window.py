@@ -202,6 +202,28 @@ class KernelWindowKind(FrameWindow):
             for b in body
         ]
 
+    def describe(self, describer, node, kids):
+        weights = tuple(describer.parameters(node).weight[0])
+        op = describer.operator(node, "weights", weights=weights, style="kernel")
+        return describer.over_frames(node, kids[0], op)
+
+    def explain(self, explainer, node, module, x, mask):
+        # a weighted mean of a sum is the sum of the weighted means
+        B, T, _ = x.shape
+        K = module.length
+        flipped = module.kernel().flip(0)
+        weights = tuple(floats(module.kernel()))
+        op = explainer.operator(node, "weights", weights=weights, style="kernel")
+
+        def smooth(v):
+            y = v.reshape(B, T, -1)
+            if K > 1:  # frames before the first count as the first
+                y = torch.cat([y[:, :1].expand(B, K - 1, y.shape[-1]), y], dim=1)
+            return (y.unfold(1, K, 1) * flipped).sum(-1)
+
+        rows = explainer.parts(node.children[0], frames(x, None), None)
+        return [p.mapped(smooth, op) for p in rows]
+
 
 KERNEL_WINDOW = KernelWindowKind()
 

@@ -51,6 +51,14 @@ class MapKind(Kind):
         wrap = builder.wrap(node.production)
         return [wrap(b) for b in builder.build(node.children[0], builder.features)]
 
+    def describe(self, describer, node, kids):
+        return kids[0]  # the child's value, at every frame
+
+    def explain(self, explainer, node, module, x, mask):
+        B, T, _ = x.shape
+        rows = explainer.parts(node.children[0], frames(x, None), None)
+        return [p.mapped(lambda v: v.reshape(B, T, -1)) for p in rows]
+
 
 MAP = MapKind()
 

@@ -53,6 +53,12 @@ class MapPrefixesKind(Kind):
         wrap = builder.wrap(node.production)
         return [wrap(b) for b in builder.build(node.children[0], builder.features)]
 
+    def describe(self, describer, node, kids):
+        return kids[0]  # the child's value on the prefix ending at every frame
+
+    def explain(self, explainer, node, module, x, mask):
+        return explainer.parts(node.children[0], x, mask)
+
 
 MAP_PREFIXES = MapPrefixesKind()
 

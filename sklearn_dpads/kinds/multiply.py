@@ -34,6 +34,19 @@ class MultiplyKind(BinaryKind):
     def module(self, production, hole, child_types, n_features):
         return MultiplyModule(production, hole, child_types)
 
+    def describe(self, describer, node, kids):
+        return describer.multiply(node, *kids)
+
+    def explain(self, explainer, node, module, x, mask):
+        # a constant times a sum is a sum; a product of two varying values is
+        # one part
+        for i in (0, 1):
+            if module.args[i].production.kind.constant_leaf:
+                factor = explainer.value(node.children[i], x, mask)
+                other = explainer.parts(node.children[1 - i], x, mask)
+                return [p.scaled(factor) for p in other]
+        return explainer.whole(node, x, mask)
+
 
 MULTIPLY = MultiplyKind()
 

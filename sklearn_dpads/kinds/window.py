@@ -73,6 +73,23 @@ class WindowKind(FrameWindow):
         wrap = builder.wrap(node.production)
         return [wrap(b) for b in builder.build(node.children[0], builder.features)]
 
+    def describe(self, describer, node, kids):
+        left = describer.parameters(node).left
+        op = describer.operator(node, "mean", left=left)
+        return describer.over_frames(node, kids[0], op)
+
+    def explain(self, explainer, node, module, x, mask):
+        # the mean of a sum is the sum of the means
+        B, T, _ = x.shape
+        left = int(node.production.params["left"])
+        op = explainer.operator(node, "mean", left=left)
+
+        def mean(v):
+            return window_mean_chunk(v.reshape(B, T, -1), mask, left)[0]
+
+        rows = explainer.parts(node.children[0], frames(x, None), None)
+        return [p.mapped(mean, op) for p in rows]
+
 
 WINDOW = WindowKind()
 

@@ -16,6 +16,8 @@ checked everywhere the kind defines one:
   its sequence functions, equals torch;
 * the module and the production survive pickling, the kind stays the same
   object.
+* the description is written, and the parts of the explanation add up to the
+  torch value.
 
 A new kind that leaves out a part fails here (the contract's defaults raise
 NotImplementedError).
@@ -35,6 +37,7 @@ import pytest
 import sympy
 import torch
 
+from sklearn_dpads.describe import describe_program, explain_program
 from sklearn_dpads.export import load_python_program, to_python_source
 from sklearn_dpads.export.sympy import accumulator_symbols, feature_symbols, to_sympy
 from sklearn_dpads.grammar import Kind
@@ -351,3 +354,33 @@ def test_sympy_export_evaluates_to_torch(program, hole):
         else:
             got = [_seq_value(e, seq) for e in outs]
             np.testing.assert_allclose(got, want[b], atol=1e-9)
+
+
+# plain words and explanations ------------------------------------------------------
+
+
+@pytest.mark.parametrize("program, hole", CASES)
+def test_description_and_explanation_add_up_to_torch(program, hole):
+    """Every production is described, and its parts add up to the program's value."""
+    module = _module(program, hole)
+    x, lengths = _data(hole)
+    want = _torch_values(module, x, lengths)
+    classes = _classes(hole)
+    text = str(describe_program(module, classes=classes))
+    assert text.startswith("Program: ") and "\n1. " in text
+    expl = explain_program(module, x, lengths, classes=classes, logit_offset=0.25)
+    k = hole.output.size
+    offset = 0.25 if k == 1 else 0.0
+    got = np.nansum(expl.contributions, axis=-1 if k == 1 else -2)
+    want = want[..., 0] + offset if k == 1 else want
+    if hole.output.is_seq:  # padding frames are not predictions
+        for b, n in enumerate(lengths):
+            np.testing.assert_allclose(got[b, :n], want[b, :n], rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(expl.decision[b, :n], want[b, :n], atol=1e-10)
+            assert np.isnan(expl.contributions[b, n:]).all()
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(expl.decision, want, atol=1e-10)
+    first = expl[0][0] if hole.output.is_seq else expl[0]
+    assert str(first).count("\n") >= 2
+    assert len(expl.terms) == expl.contributions.shape[-1 if k == 1 else -2]
