@@ -402,7 +402,11 @@ def _scored_labels(
     chosen = np.asarray(labels)
     if chosen.ndim != 1 or len(chosen) == 0:
         raise ValueError(f"labels must be a non-empty 1-D list, got {labels!r}.")
-    chosen = chosen.tolist()
+    return _distinct_bout_labels(chosen.tolist(), background)
+
+
+def _distinct_bout_labels(chosen: list[Any], background: Any) -> list[Any]:
+    """``chosen``, checked to hold distinct labels other than the background."""
     if any(v == background for v in chosen):
         raise ValueError(
             f"labels must not contain the background label {background!r}: "

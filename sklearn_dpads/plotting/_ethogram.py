@@ -12,6 +12,7 @@ import numpy as np
 from sklearn_dpads.bouts import (
     _as_recordings,
     _check_background,
+    _distinct_bout_labels,
     _paired_recordings,
     _present_labels,
     find_bouts,
@@ -59,15 +60,7 @@ def _drawn_labels(
     chosen = np.asarray(labels)
     if chosen.ndim != 1:
         raise ValueError(f"labels must be a 1-D list of labels, got {labels!r}.")
-    chosen = chosen.tolist()
-    if any(v == background for v in chosen):
-        raise ValueError(
-            f"labels must not contain the background label {background!r}: "
-            "background frames form no bouts."
-        )
-    if len(set(chosen)) != len(chosen):
-        raise ValueError(f"labels must not repeat a label, got {chosen}.")
-    return chosen
+    return _distinct_bout_labels(chosen.tolist(), background)
 
 
 def _names(labels: list[Any], label_names: Any) -> list[str]:
