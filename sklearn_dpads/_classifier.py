@@ -627,7 +627,12 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         )
 
     # ---------------------------------------------------------------- export
-    def export_program(self) -> ExportedProgram:
+    def export_program(
+        self,
+        *,
+        units: Mapping[str, str] | None = None,
+        frame_rate: float | None = None,
+    ) -> ExportedProgram:
         """The learned program as text, sympy expression and standalone Python.
 
         The same as :func:`sklearn_dpads.export.export_program` of the
@@ -637,6 +642,15 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         pipeline with :func:`~sklearn_dpads.export.export_program` to get one
         program of the pipeline's raw input.
 
+        Parameters
+        ----------
+        units : dict of str to str, optional
+            Units of some features, by feature name (``{"distance": "mm"}``),
+            for the source's docstring (the program in plain words, as
+            :meth:`describe` gives it).
+        frame_rate : float, optional
+            Frames per second, for the docstring's windows in seconds.
+
         Returns
         -------
         ExportedProgram
@@ -645,7 +659,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             ``make_stream()`` that takes frames one at a time), ``.text``,
             ``.program``; ``.make_stream()`` runs the streaming form here.
         """
-        return export_program(self)
+        return export_program(self, units=units, frame_rate=frame_rate)
 
     def __str__(self) -> str:
         if not hasattr(self, "program_"):

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
+from sklearn_dpads.grammar.canonical import canonical_form
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.utils.validation import check_X, real_frame_mask
 
@@ -159,12 +160,14 @@ def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
 _CANDIDATE_PHASES = ("greedy", "select", "refine", "grow")
 
 
-def _search_points(history: Sequence[Mapping], program=None, penalty=None):
+def _search_points(history: Sequence[Mapping], program=None, penalty=None, dsl=None):
     """``(rows, complete, partial, chosen, penalty)`` of a search history: the
     candidate rows (selection, refinement, local search) with a finite score and
-    cost, split by completeness; the last row of ``program`` (without one, the
-    complete row of lowest objective) or None; and the selection penalty: the
-    row's own, else ``penalty``, else inferred (older rows)."""
+    cost, split by completeness; the last row of ``program`` (with ``dsl``, the
+    last row whose canonical form is ``program`` when none is ``program``
+    itself: the fit folds redundant leaves of the search's winner; without a
+    program, the complete row of lowest objective) or None; and the selection
+    penalty: the row's own, else ``penalty``, else inferred (older rows)."""
     if bad := [r for r in history if not isinstance(r, Mapping)]:
         raise TypeError(
             "A search history is a list of dicts (search_history_), got an element "
@@ -175,6 +178,13 @@ def _search_points(history: Sequence[Mapping], program=None, penalty=None):
     partial = [r for r in rows if not r.get("complete")]
     if program is not None:
         mine = [r for r in complete if r.get("program") == program]
+        if not mine and dsl is not None:
+            mine = [
+                r
+                for r in complete
+                if r.get("program") is not None
+                and canonical_form(r["program"], dsl) == program
+            ]
         chosen = mine[-1] if mine else None
     else:
         chosen = min(complete, key=lambda r: r.get("objective", math.inf), default=None)

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
 
 from sklearn_dpads import ProgramSynthesisClassifier, SequenceStandardScaler
 from sklearn_dpads.describe import (
@@ -30,7 +32,7 @@ from sklearn_dpads.describe import (
     describe_program,
     explain_program,
 )
-from sklearn_dpads.export import load_python_program, to_python_source
+from sklearn_dpads.export import export_program, load_python_program, to_python_source
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
@@ -425,6 +427,28 @@ def test_the_export_carries_the_description(sequence_fit):
     )
     assert "below" in load_python_program(source).__doc__
     assert " mm" in load_python_program(source).__doc__
+
+
+def test_the_export_takes_units_and_frame_rate(sequence_fit):
+    clf, X = sequence_fit
+    plain = load_python_program(clf.export_program().source).__doc__
+    assert " mm" not in plain
+    exported = clf.export_program(units={"distance": "mm"}, frame_rate=30)
+    doc = " ".join(load_python_program(exported.source).__doc__.split())
+    words = " ".join(str(clf.describe(units={"distance": "mm"}, frame_rate=30)).split())
+    assert " mm" in doc and "s)" in doc
+    assert words.split(". ", 1)[1][:60] in doc
+    # the same through the module-level export of a pipeline
+    pipe = Pipeline([("scale", SequenceStandardScaler()), ("clf", clone(clf))])
+    pipe.fit(X, (X[:, -10:, 0].mean(axis=1) < 120).astype(int))
+    source = export_program(pipe, units={"distance": "mm"}).source
+    assert " mm" in load_python_program(source).__doc__
+    with pytest.raises(ValueError, match=r"unknown features \['depth'\]"):
+        clf.export_program(units={"depth": "m"})
+    with pytest.raises(TypeError, match="units must be a dict"):
+        export_program(pipe, units=["mm"])
+    with pytest.raises(ValueError, match="positive, finite"):
+        clf.export_program(frame_rate=0)
 
 
 def test_hostile_names_stay_out_of_the_docstring():

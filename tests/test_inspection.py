@@ -19,6 +19,7 @@ from sklearn_dpads.inspection import (
     feature_group_importance,
     unwrap_fitted,
 )
+from sklearn_dpads.library import default_dsl
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics import compile_program
 
@@ -225,3 +226,14 @@ def test_search_points_prefer_the_recorded_penalty():
     no_objective = [_row("select", 0.8, 4.0, prog)]
     assert _search_points(no_objective, penalty=0.3)[4] == 0.3
     assert _search_points(no_objective)[4] is None
+
+
+def test_search_points_find_a_canonicalised_winner():
+    # the fit folds add(affine, const) of the search's winner into one affine
+    # leaf: the star goes on the row whose canonical form is the program
+    dsl = default_dsl(3)
+    raw = Program.parse("(map (add (affine) (const)))")
+    folded = Program.parse("(map (affine))")
+    history = [_row("select", 0.8, 4.0, raw, objective=0.24, penalty=0.01)]
+    assert _search_points(history, program=folded)[3] is None
+    assert _search_points(history, program=folded, dsl=dsl)[3] is history[0]

@@ -38,3 +38,18 @@ def test_the_ten_lines_print_what_their_comments_say(tmp_path, monkeypatch):
     assert f"{float(score):.3f}" == claims[1]
     assert expression.startswith(claims[2].removesuffix("...").rstrip())
     assert (tmp_path / "program.py").exists()
+
+
+def test_the_two_commands_pin_torch_and_say_how_to_get_the_cpu_build():
+    text = README.read_text()
+    commands = re.findall(r"```bash\n(.*?)```", text.split("## Ten lines", 1)[0], re.S)
+    assert len(commands) == 2
+    for command in commands:
+        # torch goes in first, pinned, so that the package's install keeps it
+        torch_step, package_step = command.split(" && ")[2:4]
+        assert torch_step == "pip install -c constraints-cpu.txt torch==2.13.0"
+        assert package_step.startswith("pip install -c constraints-cpu.txt -e ")
+    # where PyPI's pin is the CUDA build (stock Linux), the CPU index is named
+    note = text.split("## Ten lines", 1)[0]
+    assert "stock Linux" in note
+    assert "--index-url https://download.pytorch.org/whl/cpu" in note

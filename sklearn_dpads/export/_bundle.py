@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +123,8 @@ def build_export(
     scaler: ScalerLike | None = None,
     feature_names: Sequence[str] | None = None,
     logit_offset: float = 0.0,
+    units: Mapping[str, str] | None = None,
+    frame_rate: float | None = None,
 ) -> ExportedProgram:
     """Bundle a fitted program as text, standalone Python and (lazily) sympy.
 
@@ -142,6 +144,10 @@ def build_export(
         (default: the DSL's).
     logit_offset : float, default=0.0
         Added to a binary program's logit (the tuned decision threshold).
+    units : dict of str to str, optional
+        Units of some features, by feature name, for the source's docstring.
+    frame_rate : float, optional
+        Frames per second, for the docstring's windows in seconds.
 
     Returns
     -------
@@ -156,6 +162,8 @@ def build_export(
         scaler=scaler,
         feature_names=feature_names,
         logit_offset=logit_offset,
+        units=units,
+        frame_rate=frame_rate,
     )
     program = module.program
     return ExportedProgram(

@@ -13,7 +13,7 @@ otherwise), and both are read as :class:`ScalerLike` does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +135,12 @@ def _check_classifier(estimator: Any, where: str) -> None:
         )
 
 
-def export_program(estimator: Any) -> ExportedProgram:
+def export_program(
+    estimator: Any,
+    *,
+    units: Mapping[str, str] | None = None,
+    frame_rate: float | None = None,
+) -> ExportedProgram:
     """Export a fitted classifier, or a fitted pipeline ending in one, as one program.
 
     The exported source takes what ``estimator`` takes: for a
@@ -154,6 +159,13 @@ def export_program(estimator: Any) -> ExportedProgram:
         fitted pipeline whose last step is one and whose other steps are
         fitted ``SequenceStandardScaler`` transformers, ``"passthrough"`` or
         None.
+    units : dict of str to str, optional
+        Units of some features, by feature name (``{"distance": "mm"}``): the
+        source's docstring, the program in plain words, then gives thresholds
+        and weights in them, as ``clf.describe(units=...)`` does.
+    frame_rate : float, optional
+        Frames per second of the sequences: the docstring gives windows in
+        seconds too.
 
     Returns
     -------
@@ -168,7 +180,11 @@ def export_program(estimator: Any) -> ExportedProgram:
     TypeError
         If ``estimator`` is neither, the pipeline's last step is not a
         ProgramSynthesisClassifier, or another step cannot be folded (the
-        message names it).
+        message names it); if ``units`` is not a dict of strings or
+        ``frame_rate`` not a number.
+    ValueError
+        If ``units`` names a feature the program does not have, or
+        ``frame_rate`` is not positive.
     sklearn.exceptions.NotFittedError
         If the pipeline, the classifier or a scaler step is not fitted.
 
@@ -225,4 +241,6 @@ def export_program(estimator: Any) -> ExportedProgram:
         scaler=clf.scaler_ if len(stages) == 1 else fold_scalers(stages),
         feature_names=names,
         logit_offset=clf.logit_offset_,
+        units=units,
+        frame_rate=frame_rate,
     )

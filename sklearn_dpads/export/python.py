@@ -23,10 +23,11 @@ import re
 import textwrap
 import tokenize
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sklearn_dpads.describe import describe_program
+from sklearn_dpads.describe._words import check_units
 from sklearn_dpads.export import _runtime
 from sklearn_dpads.export._nodes import NodeGenerator
 from sklearn_dpads.export._safety import (
@@ -250,6 +251,8 @@ def to_python_source(
     func_name_prefix: str = "",
     logit_offset: float = 0.0,
     description: str | None = None,
+    units: Mapping[str, str] | None = None,
+    frame_rate: float | None = None,
 ) -> str:
     """Generate standalone Python source computing a compiled program's predictions.
 
@@ -288,6 +291,12 @@ def to_python_source(
         :func:`~sklearn_dpads.describe.describe_program` (no units); names
         other than plain words are replaced by ``feature <i>`` and
         ``class <i>`` there.
+    units : dict of str to str, optional
+        Units of some features, by feature name (``{"distance": "mm"}``), for
+        the default description (as in ``clf.describe(units=...)``).
+    frame_rate : float, optional
+        Frames per second of the sequences, for the default description's
+        windows in seconds.
 
     Returns
     -------
@@ -370,7 +379,9 @@ def to_python_source(
         dec = f"the {n_out} logits, a list of floats per prediction"
     stream_text = _STREAM.format(P=P) if hole.input.is_seq else ""
     if description is None:
-        description = _description(module, classes, scaler, feature_names, logit_offset)
+        description = _description(
+            module, classes, scaler, feature_names, logit_offset, units, frame_rate
+        )
     out = [
         _DOC.format(
             P=P,
@@ -438,18 +449,28 @@ def _description(
     scaler: ScalerLike | None,
     feature_names: Sequence[str] | None,
     logit_offset: float,
+    units: Mapping[str, str] | None = None,
+    frame_rate: float | None = None,
 ) -> str:
-    """The program's description for the docstring, with plain names only."""
+    """The program's description for the docstring, with plain names only
+    (``units`` are keyed by the given names, and follow them when renamed)."""
 
     def plain(name: Any, fallback: str) -> str:
         text = str(name)
         return text if _PLAIN_NAME.fullmatch(text) else fallback
 
     n = module.dsl.n_features
-    names = feature_names if feature_names is not None else [f"x{i}" for i in range(n)]
-    names = [plain(v, f"feature {i}") for i, v in enumerate(names)]
+    given = [
+        str(v)
+        for v in (
+            feature_names if feature_names is not None else [f"x{i}" for i in range(n)]
+        )
+    ]
+    names = [plain(v, f"feature {i}") for i, v in enumerate(given)]
     if len(set(names)) != len(names):
         names = [f"feature {i}" for i in range(n)]
+    if units is not None:
+        units = _units_by_plain_name(units, given, names)
     labels = [plain(c, f"class {i}") for i, c in enumerate(classes)]
     text = describe_program(
         module,
@@ -457,11 +478,21 @@ def _description(
         classes=labels,
         feature_names=names,
         logit_offset=logit_offset if module.hole.output.size == 1 else 0.0,
+        units=units,
+        frame_rate=frame_rate,
     )
     return "\n".join(
         [f"{i}. {s}" for i, s in enumerate(text.sentences, 1)]
         + [f"Note: {v}" for v in text.notes]
     )
+
+
+def _units_by_plain_name(
+    units: Mapping[str, str], given: Sequence[str], names: Sequence[str]
+) -> dict[str, str]:
+    """``units`` (checked against the given names) keyed by the docstring's names."""
+    where = {name: i for i, name in enumerate(given)}
+    return {names[where[k]]: v for k, v in check_units(units, given).items()}
 
 
 def _docstring_section(description: str) -> str:

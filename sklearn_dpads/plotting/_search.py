@@ -88,6 +88,7 @@ def plot_search(
         history,
         program=getattr(estimator, "program_", None),
         penalty=getattr(estimator, "penalty", None),
+        dsl=getattr(estimator, "dsl_", None),
     )
     if not rows:
         raise ValueError(
