@@ -16,8 +16,11 @@ after ``max_steps`` steps, when no neighbour qualifies, or when the clock
 runs out.
 
 Candidates are trained in two rounds so that a step stays cheap: every
-neighbour for the search's program epochs, then the best ``keep`` of them
-for the full fine-tune (successive halving with one cut).
+neighbour for a short screening, then the best ``keep`` of them for the full
+fine-tune (successive halving with one cut). A leaf swap or a branch keeps
+most of the current program, and starts from its trained weights (a branch
+``ite(C, S, S)`` then computes exactly what ``S`` did), so that its
+screening can be short; a prune starts afresh.
 
 This module knows nothing of torch or skorch: training is the ``train``
 callable's business.
@@ -78,7 +81,7 @@ def grow_program(
     start: GrowCandidate,
     *,
     neighbours: Callable[[Any], Sequence[Any]],
-    train: Callable[[Sequence[Any], Sequence[int]], Sequence[tuple[Any, float]]],
+    train: Callable[[Sequence[Any], Sequence[int], Any], Sequence[tuple[Any, float]]],
     resume: Callable[[Any, int], tuple[Any, float]],
     margin: Callable[[Any, Any], float],
     cost: Callable[[Any], float],
@@ -123,8 +126,11 @@ def grow_program(
     neighbours : callable
         ``neighbours(program)`` lists the programs one edit away.
     train : callable
-        ``train(programs, seeds)`` trains new programs for the screening (one
-        seed each) and returns a ``(trained, score)`` pair per program.
+        ``train(programs, seeds, parent)`` trains new programs for the
+        screening (one seed each) and returns a ``(trained, score)`` pair per
+        program; ``parent`` is what the current program was trained into
+        (its ``trained``) for leaf swaps and branches, which keep its other
+        parts (a warm start, if the callable takes it), and None for prunes.
     resume : callable
         ``resume(trained, seed)`` trains a screened program to the full
         budget and returns ``(trained, score)``.
@@ -155,11 +161,15 @@ def grow_program(
     clock = clock or SearchClock(None)
     seed = itertools.count()
 
-    def finalists(programs, n: int) -> list[GrowCandidate]:
+    def finalists(programs, n: int, warm: bool = True) -> list[GrowCandidate]:
         # screen the (program, cost) pairs, then train the n best in full
         if not programs or clock.out():
             return []
-        runs = train([p for p, _ in programs], [seeds(next(seed)) for _ in programs])
+        runs = train(
+            [p for p, _ in programs],
+            [seeds(next(seed)) for _ in programs],
+            best.trained if warm else None,
+        )
         screened = [
             GrowCandidate(p, score, c, trained)
             for (p, c), (trained, score) in zip(programs, runs)
@@ -179,7 +189,11 @@ def grow_program(
         programs = [(p, cost(p)) for p in neighbours(best.program)]
         # prunes first: a simpler program that is not worse ends the step
         # sooner, and has fewer neighbours to try next
-        finals = finalists([(p, c) for p, c in programs if c < best.cost], keep)
+        # (from fresh weights: a part trained inside the pruned node is a
+        # worse start for it alone)
+        finals = finalists(
+            [(p, c) for p, c in programs if c < best.cost], keep, warm=False
+        )
         move = _move(best, finals, margin, penalty)
         if move is None:
             # as many finalists of the same cost (swaps) as of a higher one

@@ -20,6 +20,7 @@ import numpy as np
 from sklearn_dpads.grammar.canonical import canonical_cost
 from sklearn_dpads.metrics import paired_score_se, ranking_score
 from sklearn_dpads.semantics.compile import compile_program
+from sklearn_dpads.semantics.warm import warm_start
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.finetune import Tuned, tune
 from sklearn_dpads.training.losses import flatten_valid
@@ -97,7 +98,14 @@ class CandidateTrainer:
         self._y = y[mask]
         self._groups = np.broadcast_to(rows, y.shape)[mask]
 
-    def screen(self, programs: Sequence[Any], seeds: Sequence[int]) -> list:
+    def screen(
+        self,
+        programs: Sequence[Any],
+        seeds: Sequence[int],
+        parent: Tuned | None = None,
+        *,
+        epochs: int | None = None,
+    ) -> list:
         """Train new programs for the search's program epochs; score each once.
 
         The programs are trained side by side in groups of at most
@@ -112,6 +120,13 @@ class CandidateTrainer:
         seeds : sequence of int
             One seed per program: of its initial weights (and of its group's
             batch order).
+        parent : Tuned, optional
+            A trained program the programs are one edit away from: each
+            starts from its weights where it keeps its parts
+            (:func:`~sklearn_dpads.semantics.warm.warm_start`), and from its
+            seed's elsewhere.
+        epochs : int, optional
+            Epochs of training; default: the settings' ``program_epochs``.
 
         Returns
         -------
@@ -123,27 +138,37 @@ class CandidateTrainer:
             raise ValueError(
                 f"screen got {len(programs)} programs but {len(seeds)} seeds."
             )
+        modules = []
+        for program, seed in zip(programs, seeds):
+            with seeded_torch(seed, self.device):
+                module = compile_program(program, self.dsl, self.hole)
+            module = module.to(self.device)
+            if parent is not None:
+                warm_start(module, parent.module)
+            modules.append(module)
+        starts = [copy.deepcopy(m) for m in modules]
+        return self._train_groups(modules, starts, [0] * len(modules), seeds, epochs)
+
+    def _train_groups(self, modules, starts, done, seeds, epochs) -> list:
+        """Train ``modules`` in groups of :attr:`screen_group`; score each."""
+        epochs = self.settings.program_epochs if epochs is None else int(epochs)
         out = []
-        for s in range(0, len(programs), self.screen_group):
-            group = list(zip(programs[s : s + self.screen_group], seeds[s:]))
-            modules, starts = [], []
-            for program, seed in group:
-                with seeded_torch(seed, self.device):
-                    module = compile_program(program, self.dsl, self.hole)
-                    modules.append(module.to(self.device))
-                starts.append(copy.deepcopy(modules[-1]))
-            with seeded_torch(group[0][1], self.device):
-                modules, _, kept = self._trainer.fit_programs(
-                    modules,
+        for s in range(0, len(modules), self.screen_group):
+            part = slice(s, s + self.screen_group)
+            with seeded_torch(seeds[s], self.device):
+                trained, _, kept = self._trainer.fit_programs(
+                    modules[part],
                     self.train,
                     None,
-                    self.settings.program_epochs,
+                    epochs,
                     batch_size=self.batch_size,
-                    seed=group[0][1],
+                    seed=seeds[s],
                 )
-            for module, start, epochs in zip(modules, starts, kept):
+            for module, start, before, n in zip(
+                trained, starts[part], done[part], kept
+            ):
                 score = self.score(module)
-                out.append((Tuned(module, score, epochs, start), score))
+                out.append((Tuned(module, score, before + n, start), score))
         return out
 
     def resume(self, screened: Tuned, seed: int) -> tuple[Tuned, float]:

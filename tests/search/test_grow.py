@@ -13,8 +13,9 @@ MOVES = {"a": ["ab", "b"], "ab": ["abc", "abd", "a"], "abd": ["ab"], "b": ["ab"]
 def _run(start="a", se=0.01, scores=SCORES, **kw):
     calls = []
 
-    def train(programs, seeds):
+    def train(programs, seeds, parent):
         assert len(programs) == len(seeds)
+        calls.extend(("parent", p, parent) for p in programs)
         calls.extend(("screen", p) for p in programs)
         # a screened program is worse, by as much
         return [(p, scores[p] - 0.1) for p in programs]
@@ -63,7 +64,9 @@ def test_a_prune_does_not_count_as_a_step_and_skips_the_others():
     out = grow_program(
         GrowCandidate("ab", 0.80, 2, "ab"),
         neighbours=lambda p: moves.get(p, []),
-        train=lambda ps, seeds: [(calls.append(p), (p, scores[p]))[1] for p in ps],
+        train=lambda ps, seeds, parent: [
+            (calls.append(p), (p, scores[p]))[1] for p in ps
+        ],
         resume=lambda p, seed: (p, scores[p]),
         margin=lambda a, b: 0.01,
         cost=len,
@@ -105,3 +108,12 @@ def test_every_finalist_is_recorded():
     _run(start="ab", max_steps=1, record=rows.append)
     assert {r.phase for r in rows} == {"grow"}
     assert {r.program for r in rows} == {"abc", "abd", "a"}
+
+
+def test_swaps_and_branches_start_from_the_current_program_prunes_afresh():
+    _, calls = _run(start="ab", max_steps=1)
+    parents = {
+        p: parent for kind, p, *rest in calls if kind == "parent" for parent in rest
+    }
+    assert parents["a"] is None  # a prune: fresh weights
+    assert parents["abc"] == "ab" and parents["abd"] == "ab"

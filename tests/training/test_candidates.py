@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
@@ -105,3 +106,17 @@ def test_programs_screened_side_by_side_train_as_if_alone(group):
 def test_screen_needs_one_seed_per_program():
     with pytest.raises(ValueError, match="2 programs but 1 seeds"):
         _trainer().screen([Program.parse(p) for p in PROGRAMS[:2]], [0])
+
+
+def test_a_screen_with_a_parent_starts_from_its_weights():
+    t = _trainer()
+    [(parent, _)] = t.screen([Program.parse("(last3_avg (affine))")], [0])
+    grown = Program.parse("(last3_avg (ite (affine_x1) (affine) (affine)))")
+    [(warm, _)] = t.screen([grown], [1], parent)
+    [(cold, _)] = t.screen([grown], [1])
+    x = t.held.x[:5]
+    # the branch starts as the parent's program: ite(C, S, S) is S
+    assert torch.allclose(warm.start(x), parent.module(x), atol=1e-6)
+    assert not torch.allclose(cold.start(x), parent.module(x), atol=1e-3)
+    with pytest.raises(ValueError, match="2 programs but 1 seeds"):
+        t.screen([grown, grown], [1], parent)

@@ -1,0 +1,78 @@
+"""Warm starts: a new program takes the trained weights of the parts it shares.
+
+The local search edits a trained program one step at a time (a leaf swapped,
+a subtree ``S`` grown into ``ite(C, S, S)``). :func:`warm_start` gives the edited program the trained weights
+of every part it keeps, so that its training goes on from its parent's
+instead of from scratch:
+
+* a branch ``ite(C, S, S)`` grown where the parent had ``S`` takes the
+  parent's ``S`` in both branches (its condition keeps its fresh weights), so
+  that it starts computing exactly what its parent did: ``s * S + (1 - s) * S``
+  is ``S`` whatever the condition says;
+* a node of the same production as its parent's node, with weights of the
+  same shapes, takes that node's own weights, and its arguments are matched
+  in turn;
+* anything else (a swapped leaf) keeps its fresh weights.
+
+A pruned program is not warm-started by the local search: the weights of an
+argument trained inside a blend are a worse start for it alone than fresh
+ones (measured on CalMS21: held-out average precision 0.77 against 0.87).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from sklearn_dpads.program import Program
+from sklearn_dpads.semantics.compile import ProgramModule, node_state
+
+__all__ = ["warm_start"]
+
+
+def warm_start(module: ProgramModule, parent: ProgramModule) -> int:
+    """Copy into ``module`` the trained weights of the parts it shares with ``parent``.
+
+    Parameters
+    ----------
+    module : ProgramModule
+        A freshly compiled program (changed in place).
+    parent : ProgramModule
+        A trained program of the same grammar and type, one edit away.
+
+    Returns
+    -------
+    int
+        The number of nodes whose weights were copied (nodes without weights
+        included).
+    """
+    with torch.no_grad():
+        return _match(module.tree, module.program, parent.tree, parent.program)
+
+
+def _match(new, new_program: Program, old, old_program: Program) -> int:
+    if new_program != old_program:
+        kind = new.production.kind
+        if kind.branching and len(new_program.children) == 3:
+            _, then, other = new_program.children
+            if then == old_program and other == old_program:  # a grown branch
+                return _match(new.args[1], then, old, old_program) + _match(
+                    new.args[2], other, old, old_program
+                )
+    if new_program.symbol != old_program.symbol or not _same_shapes(new, old):
+        return 0  # a swapped leaf, or a node that cannot take the weights
+    copied = _copy_own(new, old)
+    for i, (a, b) in enumerate(zip(new_program.children, old_program.children)):
+        copied += _match(new.args[i], a, old.args[i], b)
+    return copied
+
+
+def _same_shapes(new, old) -> bool:
+    a, b = node_state(new), node_state(old)
+    return a.keys() == b.keys() and all(a[k].shape == b[k].shape for k in a)
+
+
+def _copy_own(new, old) -> int:
+    state = node_state(old)
+    for name, value in node_state(new).items():
+        value.copy_(state[name])
+    return 1
