@@ -204,13 +204,14 @@ def _grow(plan: FitPlan, train, held, tuned: Tuned, reporter, clock) -> Tuned:
     )
     program = tuned.module.program
     # a neighbour that keeps the current program's trained parts (a swap, a
-    # branch) starts from them, and is screened for half the program epochs
+    # branch) starts from them, and is screened for half the program epochs;
+    # a prune starts afresh
     warm_epochs = -(-plan.trainer.program_epochs // 2)
     best = grow_program(
         GrowCandidate(program, tuned.score, candidates.cost(program), tuned),
         neighbours=lambda p: neighbours(p, plan.dsl, plan.hole, plan.search.max_depth),
         train=lambda ps, ss, parent: candidates.screen(
-            ps, ss, parent, epochs=None if parent is None else warm_epochs
+            ps, ss, parent, warm_epochs=warm_epochs
         ),
         resume=candidates.resume,
         margin=candidates.margin,

@@ -17,10 +17,10 @@ runs out.
 
 Candidates are trained in two rounds so that a step stays cheap: every
 neighbour for a short screening, then the best ``keep`` of them for the full
-fine-tune (successive halving with one cut). A leaf swap or a branch keeps
-most of the current program, and starts from its trained weights (a branch
-``ite(C, S, S)`` then computes exactly what ``S`` did), so that its
-screening can be short; a prune starts afresh.
+fine-tune (successive halving with one cut). The ``train`` callable gets
+the current program's trained form too: a leaf swap or a branch keeps most
+of it and may start from its weights (a branch ``ite(C, S, S)`` then
+computes exactly what ``S`` did), so that its screening can be short.
 
 This module knows nothing of torch or skorch: training is the ``train``
 callable's business.
@@ -129,8 +129,8 @@ def grow_program(
         ``train(programs, seeds, parent)`` trains new programs for the
         screening (one seed each) and returns a ``(trained, score)`` pair per
         program; ``parent`` is what the current program was trained into
-        (its ``trained``) for leaf swaps and branches, which keep its other
-        parts (a warm start, if the callable takes it), and None for prunes.
+        (its ``trained``), which the programs are one edit away from (a warm
+        start for those that keep its parts, if the callable takes it).
     resume : callable
         ``resume(trained, seed)`` trains a screened program to the full
         budget and returns ``(trained, score)``.
@@ -161,14 +161,14 @@ def grow_program(
     clock = clock or SearchClock(None)
     seed = itertools.count()
 
-    def finalists(programs, n: int, warm: bool = True) -> list[GrowCandidate]:
+    def finalists(programs, n: int) -> list[GrowCandidate]:
         # screen the (program, cost) pairs, then train the n best in full
         if not programs or clock.out():
             return []
         runs = train(
             [p for p, _ in programs],
             [seeds(next(seed)) for _ in programs],
-            best.trained if warm else None,
+            best.trained,
         )
         screened = [
             GrowCandidate(p, score, c, trained)
@@ -189,11 +189,7 @@ def grow_program(
         programs = [(p, cost(p)) for p in neighbours(best.program)]
         # prunes first: a simpler program that is not worse ends the step
         # sooner, and has fewer neighbours to try next
-        # (from fresh weights: a part trained inside the pruned node is a
-        # worse start for it alone)
-        finals = finalists(
-            [(p, c) for p, c in programs if c < best.cost], keep, warm=False
-        )
+        finals = finalists([(p, c) for p, c in programs if c < best.cost], keep)
         move = _move(best, finals, margin, penalty)
         if move is None:
             # as many finalists of the same cost (swaps) as of a higher one

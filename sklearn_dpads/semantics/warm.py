@@ -14,9 +14,10 @@ instead of from scratch:
   in turn;
 * anything else (a swapped leaf) keeps its fresh weights.
 
-A pruned program is not warm-started by the local search: the weights of an
-argument trained inside a blend are a worse start for it alone than fresh
-ones (measured on CalMS21: held-out average precision 0.77 against 0.87).
+Programs that do not line up with the parent this way (a prune, which moves
+a subtree up) are left fresh: the weights of an argument trained inside a
+blend are a worse start for it alone than fresh ones (measured on CalMS21:
+held-out average precision 0.77 against 0.87).
 """
 
 from __future__ import annotations
@@ -26,10 +27,43 @@ import torch
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics.compile import ProgramModule, node_state
 
-__all__ = ["warm_start"]
+__all__ = ["lines_up", "warm_start"]
 
 
-def warm_start(module: ProgramModule, parent: ProgramModule) -> int:
+def lines_up(program: Program, parent: Program) -> bool:
+    """Whether ``program`` is ``parent`` with leaves swapped and subtrees grown into branches.
+
+    Parameters
+    ----------
+    program, parent : Program
+        Two programs of one grammar.
+
+    Returns
+    -------
+    bool
+        True when every node of ``parent`` has its place in ``program``: the
+        same production with arguments that line up, a leaf in place of a
+        leaf, or a branch ``ite(C, S, S)`` in place of ``S``.
+    """
+    if program == parent:
+        return True
+    if _grown(program, parent):
+        return True
+    if not program.children and not parent.children:
+        return True  # a swapped leaf
+    return (
+        program.symbol == parent.symbol
+        and len(program.children) == len(parent.children)
+        and all(lines_up(a, b) for a, b in zip(program.children, parent.children))
+    )
+
+
+def _grown(program: Program, parent: Program) -> bool:
+    kids = program.children
+    return len(kids) == 3 and kids[1] == parent and kids[2] == parent
+
+
+def warm_start(module: ProgramModule, parent: ProgramModule) -> int | None:
     """Copy into ``module`` the trained weights of the parts it shares with ``parent``.
 
     Parameters
@@ -41,23 +75,24 @@ def warm_start(module: ProgramModule, parent: ProgramModule) -> int:
 
     Returns
     -------
-    int
+    int or None
         The number of nodes whose weights were copied (nodes without weights
-        included).
+        included); None, and nothing copied, when the programs do not line
+        up (:func:`lines_up`).
     """
+    if not lines_up(module.program, parent.program):
+        return None
     with torch.no_grad():
         return _match(module.tree, module.program, parent.tree, parent.program)
 
 
 def _match(new, new_program: Program, old, old_program: Program) -> int:
-    if new_program != old_program:
-        kind = new.production.kind
-        if kind.branching and len(new_program.children) == 3:
+    if new_program != old_program and new.production.kind.branching:
+        if _grown(new_program, old_program):  # ite(C, S, S) where S was
             _, then, other = new_program.children
-            if then == old_program and other == old_program:  # a grown branch
-                return _match(new.args[1], then, old, old_program) + _match(
-                    new.args[2], other, old, old_program
-                )
+            return _match(new.args[1], then, old, old_program) + _match(
+                new.args[2], other, old, old_program
+            )
     if new_program.symbol != old_program.symbol or not _same_shapes(new, old):
         return 0  # a swapped leaf, or a node that cannot take the weights
     copied = _copy_own(new, old)

@@ -104,7 +104,7 @@ class CandidateTrainer:
         seeds: Sequence[int],
         parent: Tuned | None = None,
         *,
-        epochs: int | None = None,
+        warm_epochs: int | None = None,
     ) -> list:
         """Train new programs for the search's program epochs; score each once.
 
@@ -121,37 +121,46 @@ class CandidateTrainer:
             One seed per program: of its initial weights (and of its group's
             batch order).
         parent : Tuned, optional
-            A trained program the programs are one edit away from: each
-            starts from its weights where it keeps its parts
-            (:func:`~sklearn_dpads.semantics.warm.warm_start`), and from its
-            seed's elsewhere.
-        epochs : int, optional
-            Epochs of training; default: the settings' ``program_epochs``.
+            A trained program the programs are one edit away from. A program
+            that lines up with it (a leaf swap, a grown branch; see
+            :func:`~sklearn_dpads.semantics.warm.warm_start`) starts from its
+            weights where it keeps its parts; the others (prunes) start afresh.
+        warm_epochs : int, optional
+            Epochs of training of the warm-started programs; default: the
+            settings' ``program_epochs``, as for the others.
 
         Returns
         -------
         list of tuple of (Tuned, float)
-            Per program: the trained program (its epochs and initial
+            Per program, in order: the trained program (its epochs and initial
             weights), and its held-out ranking score.
         """
         if len(programs) != len(seeds):
             raise ValueError(
                 f"screen got {len(programs)} programs but {len(seeds)} seeds."
             )
-        modules = []
+        modules, warm = [], []
         for program, seed in zip(programs, seeds):
             with seeded_torch(seed, self.device):
                 module = compile_program(program, self.dsl, self.hole)
             module = module.to(self.device)
-            if parent is not None:
-                warm_start(module, parent.module)
+            copied = None if parent is None else warm_start(module, parent.module)
+            warm.append(copied is not None)
             modules.append(module)
-        starts = [copy.deepcopy(m) for m in modules]
-        return self._train_groups(modules, starts, [0] * len(modules), seeds, epochs)
+        out: list = [None] * len(modules)
+        for started, epochs in ((False, None), (True, warm_epochs)):
+            rows = [i for i, w in enumerate(warm) if w is started]
+            runs = self._train_groups(
+                [modules[i] for i in rows], [seeds[i] for i in rows], epochs
+            )
+            for i, run in zip(rows, runs):
+                out[i] = run
+        return out
 
-    def _train_groups(self, modules, starts, done, seeds, epochs) -> list:
+    def _train_groups(self, modules, seeds, epochs) -> list:
         """Train ``modules`` in groups of :attr:`screen_group`; score each."""
         epochs = self.settings.program_epochs if epochs is None else int(epochs)
+        starts = [copy.deepcopy(m) for m in modules]
         out = []
         for s in range(0, len(modules), self.screen_group):
             part = slice(s, s + self.screen_group)
@@ -164,11 +173,9 @@ class CandidateTrainer:
                     batch_size=self.batch_size,
                     seed=seeds[s],
                 )
-            for module, start, before, n in zip(
-                trained, starts[part], done[part], kept
-            ):
+            for module, start, n in zip(trained, starts[part], kept):
                 score = self.score(module)
-                out.append((Tuned(module, score, before + n, start), score))
+                out.append((Tuned(module, score, n, start), score))
         return out
 
     def resume(self, screened: Tuned, seed: int) -> tuple[Tuned, float]:

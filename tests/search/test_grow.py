@@ -110,10 +110,9 @@ def test_every_finalist_is_recorded():
     assert {r.program for r in rows} == {"abc", "abd", "a"}
 
 
-def test_swaps_and_branches_start_from_the_current_program_prunes_afresh():
+def test_every_screening_gets_the_current_program_to_start_from():
     _, calls = _run(start="ab", max_steps=1)
     parents = {
         p: parent for kind, p, *rest in calls if kind == "parent" for parent in rest
     }
-    assert parents["a"] is None  # a prune: fresh weights
-    assert parents["abc"] == "ab" and parents["abd"] == "ab"
+    assert parents == {"a": "ab", "abc": "ab", "abd": "ab"}

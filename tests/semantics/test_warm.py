@@ -7,8 +7,9 @@ import torch
 
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
+from sklearn_dpads.program import Program
 from sklearn_dpads.semantics import compile_program
-from sklearn_dpads.semantics.warm import warm_start
+from sklearn_dpads.semantics.warm import lines_up, warm_start
 
 DSL = default_dsl(3, feature_groups={"a": [0], "b": [1, 2]})
 HOLE = parse_type("list[3] -> atom[1]")
@@ -62,18 +63,33 @@ def test_a_swapped_leaf_is_fresh_and_the_rest_is_kept():
 @pytest.mark.parametrize(
     "parent, new",
     [
-        # a prune: nothing lines up with the root
+        # a prune moves a subtree up: nothing is copied, not even the window
         ("(last5_avg (ite (affine_a) (affine) (affine)))", "(last5_avg (affine))"),
+        ("(last5_avg (ite (affine_a) (affine_b) (affine)))", "(last5_avg (affine_b))"),
         # a different root
         ("(last5_avg (affine))", "(last10_avg (affine))"),
     ],
 )
 def test_what_does_not_line_up_keeps_its_fresh_weights(parent, new):
     trained, module = _trained(parent, 0), _fresh(new)
-    fresh = _fresh(new)
-    copied = warm_start(module, trained)
-    if new == "(last5_avg (affine))":
-        assert copied == 1  # the window (no weights); its leaf is fresh
-    else:
-        assert copied == 0
-    torch.testing.assert_close(module(X), fresh(X))
+    assert not lines_up(Program.parse(new), Program.parse(parent))
+    assert warm_start(module, trained) is None
+    torch.testing.assert_close(module(X), _fresh(new)(X))
+
+
+def test_lines_up():
+    p = Program.parse
+    parent = p("(last5_avg (add (affine) (affine_a)))")
+    assert lines_up(parent, parent)
+    assert lines_up(p("(last5_avg (add (affine_b) (affine_a)))"), parent)
+    assert lines_up(
+        p(
+            "(last5_avg (ite (affine_b) (add (affine) (affine_a)) (add (affine) (affine_a))))"
+        ),
+        parent,
+    )
+    assert lines_up(
+        p("(last5_avg (add (ite (affine_b) (affine) (affine)) (affine_a)))"), parent
+    )
+    assert not lines_up(p("(last5_avg (affine))"), parent)
+    assert not lines_up(p("(last5_avg (multiply (affine) (affine_a)))"), parent)
