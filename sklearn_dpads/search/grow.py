@@ -100,7 +100,9 @@ def grow_program(
 
     * to the best simpler finalist (lower cost) whose score is at most one
       standard error of the paired difference (``margin``) below the current
-      program's: not worse, as far as the held-out split can tell;
+      program's, and below that of the best-scoring program moved through
+      (``start`` or a later one): not worse, as far as the held-out split can
+      tell, and not by a chain of small losses;
     * else to the best finalist whose score is at least one standard error
       above the current program's.
 
@@ -184,13 +186,17 @@ def grow_program(
         return out
 
     best = start
+    # the best-scoring program moved through: a simpler program must be within
+    # one standard error of it, not only of the current one, so that a chain
+    # of small losses, each within the noise, cannot add up
+    anchor = start
     steps = 0
     while steps < max_steps and not clock.out():
         programs = [(p, cost(p)) for p in neighbours(best.program)]
         # prunes first: a simpler program that is not worse ends the step
         # sooner, and has fewer neighbours to try next
         finals = finalists([(p, c) for p, c in programs if c < best.cost], keep)
-        move = _move(best, finals, margin, penalty)
+        move = _move(best, anchor, finals, margin, penalty)
         if move is None:
             # as many finalists of the same cost (swaps) as of a higher one
             # (growths): the penalty would otherwise crowd out every growth
@@ -198,7 +204,7 @@ def grow_program(
             others = finalists(
                 [(p, c) for p, c in programs if c == best.cost], half
             ) + finalists([(p, c) for p, c in programs if c > best.cost], half)
-            move = _move(best, others, margin, penalty)
+            move = _move(best, anchor, others, margin, penalty)
             finals += others
             steps += 1
         if record is not None:
@@ -216,16 +222,27 @@ def grow_program(
         if move is None:
             break
         best = move
+        if best.score > anchor.score:
+            anchor = best
     return best
 
 
-def _move(best, finals, margin, penalty):
-    """The finalist the one-standard-error rule moves to, or None."""
+def _move(best, anchor, finals, margin, penalty):
+    """The finalist the one-standard-error rule moves to, or None.
+
+    A simpler finalist qualifies within one standard error of ``anchor`` (the
+    best program moved through) and of ``best`` (the current one); a better
+    one by more than one standard error above ``best``.
+    """
     simpler, better = [], []
     for c in sorted(finals, key=lambda c: (-c.objective(penalty), -c.score)):
         se = margin(c.trained, best.trained)
-        if c.cost < best.cost and c.score >= best.score - se:
-            simpler.append(c)
+        if c.cost < best.cost:
+            if c.score >= best.score - se and (
+                anchor is best
+                or c.score >= anchor.score - margin(c.trained, anchor.trained)
+            ):
+                simpler.append(c)
         elif c.score >= best.score + se and c.score > best.score:
             better.append(c)
     if simpler:

@@ -116,3 +116,23 @@ def test_every_screening_gets_the_current_program_to_start_from():
         p: parent for kind, p, *rest in calls if kind == "parent" for parent in rest
     }
     assert parents == {"a": "ab", "abc": "ab", "abd": "ab"}
+
+
+def test_prunes_cannot_add_up_small_losses_beyond_the_noise():
+    # each prune loses 0.008 (within the noise of 0.01), two lose 0.016
+    scores = {"abc": 0.80, "ab": 0.792, "a": 0.784}
+    moves = {"abc": ["ab"], "ab": ["a"], "a": []}
+    out, _ = _run(start="abc", scores=scores, se=0.01, max_steps=0, **{})
+    assert out.program == "abc"  # max_steps=0: nothing at all
+    out = grow_program(
+        GrowCandidate("abc", 0.80, 3, "abc"),
+        neighbours=lambda p: moves[p],
+        train=lambda ps, seeds, parent: [(p, scores[p]) for p in ps],
+        resume=lambda p, seed: (p, scores[p]),
+        margin=lambda a, b: 0.01,
+        cost=len,
+        seeds=lambda k: k,
+        max_steps=1,
+    )
+    # "ab" is within 0.01 of "abc"; "a" is within 0.01 of "ab" but not of "abc"
+    assert out.program == "ab"
