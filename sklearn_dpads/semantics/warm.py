@@ -6,9 +6,10 @@ of every part it keeps, so that its training goes on from its parent's
 instead of from scratch:
 
 * a branch ``ite(C, S, S)`` grown where the parent had ``S`` takes the
-  parent's ``S`` in both branches (its condition keeps its fresh weights), so
-  that it starts computing exactly what its parent did: ``s * S + (1 - s) * S``
-  is ``S`` whatever the condition says;
+  parent's ``S`` in both branches, so that it starts computing exactly what
+  its parent did: ``s * S + (1 - s) * S`` is ``S`` whatever the condition
+  says; its condition keeps fresh weights, made sharper
+  (:data:`CONDITION_GAIN`) so that the two branches part;
 * a node of the same production as its parent's node, with weights of the
   same shapes, takes that node's own weights, and its arguments are matched
   in turn;
@@ -90,6 +91,7 @@ def _match(new, new_program: Program, old, old_program: Program) -> int:
     if new_program != old_program and new.production.kind.branching:
         if _grown(new_program, old_program):  # ite(C, S, S) where S was
             _, then, other = new_program.children
+            _sharpen(new.args[0])
             return _match(new.args[1], then, old, old_program) + _match(
                 new.args[2], other, old, old_program
             )
@@ -99,6 +101,22 @@ def _match(new, new_program: Program, old, old_program: Program) -> int:
     for i, (a, b) in enumerate(zip(new_program.children, old_program.children)):
         copied += _match(new.args[i], a, old.args[i], b)
     return copied
+
+
+#: Factor on the fresh weights of a grown branch's condition (its biases are
+#: zeroed): with both branches equal, a condition near 0 everywhere gives both
+#: the same gradient and they never part; a sharper one sends the frames on
+#: either side of it mostly to one branch, so that they part at once.
+CONDITION_GAIN = 4.0
+
+
+def _sharpen(condition) -> None:
+    """Scale the fresh affine leaves of a new condition by :data:`CONDITION_GAIN`."""
+    for module in condition.modules():
+        linear = getattr(module, "linear", None)
+        if isinstance(linear, torch.nn.Linear):
+            linear.weight.mul_(CONDITION_GAIN)
+            linear.bias.zero_()
 
 
 def _same_shapes(new, old) -> bool:

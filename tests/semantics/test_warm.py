@@ -9,7 +9,7 @@ from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.program import Program
 from sklearn_dpads.semantics import compile_program
-from sklearn_dpads.semantics.warm import lines_up, warm_start
+from sklearn_dpads.semantics.warm import CONDITION_GAIN, lines_up, warm_start
 
 DSL = default_dsl(3, feature_groups={"a": [0], "b": [1, 2]})
 HOLE = parse_type("list[3] -> atom[1]")
@@ -41,11 +41,16 @@ def test_a_grown_branch_computes_what_its_parent_did():
     # the window, and both branches' add and their two leaves
     assert copied == 7
     torch.testing.assert_close(new(X), parent(X), rtol=0, atol=1e-6)
-    # the condition keeps its fresh weights, and the parent is left as it was
+    # the condition keeps its fresh weights, sharpened (bias 0) so that the
+    # two branches part; the parent is left as it was
     fresh = _fresh(
         "(last5_avg (ite (affine_b) (add (affine) (affine_a)) (add (affine) (affine_a))))"
     )
-    torch.testing.assert_close(new.own_state((0, 0)), fresh.own_state((0, 0)))
+    cond, start = new.own_state((0, 0)), fresh.own_state((0, 0))
+    torch.testing.assert_close(
+        cond["linear.weight"], CONDITION_GAIN * start["linear.weight"]
+    )
+    assert torch.equal(cond["linear.bias"], torch.zeros_like(start["linear.bias"]))
     for k, v in parent.state_dict().items():
         assert torch.equal(v, before[k])
 
