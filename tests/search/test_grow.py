@@ -10,7 +10,7 @@ SCORES = {"a": 0.70, "ab": 0.80, "abc": 0.805, "b": 0.79, "abd": 0.90}
 MOVES = {"a": ["ab", "b"], "ab": ["abc", "abd", "a"], "abd": ["ab"], "b": ["ab"]}
 
 
-def _run(start="a", se=0.01, scores=SCORES, **kw):
+def _run(start="a", se=0.01, scores=SCORES, moves=MOVES, **kw):
     calls = []
 
     def train(programs, seeds, parent):
@@ -26,7 +26,7 @@ def _run(start="a", se=0.01, scores=SCORES, **kw):
 
     out = grow_program(
         GrowCandidate(start, scores[start], len(start), start),
-        neighbours=lambda p: MOVES.get(p, []),
+        neighbours=lambda p: moves.get(p, []),
         train=train,
         resume=resume,
         margin=lambda a, b: se,
@@ -60,22 +60,11 @@ def test_a_simpler_program_within_one_standard_error_is_preferred():
 def test_a_prune_does_not_count_as_a_step_and_skips_the_others():
     scores = {**SCORES, "a": 0.795, "ab": 0.80}
     moves = {**MOVES, "a": ["ab", "b", "abd"]}
-    calls = []
-    out = grow_program(
-        GrowCandidate("ab", 0.80, 2, "ab"),
-        neighbours=lambda p: moves.get(p, []),
-        train=lambda ps, seeds, parent: [
-            (calls.append(p), (p, scores[p]))[1] for p in ps
-        ],
-        resume=lambda p, seed: (p, scores[p]),
-        margin=lambda a, b: 0.01,
-        cost=len,
-        seeds=lambda k: k,
-        max_steps=1,
-    )
+    out, calls = _run(start="ab", scores=scores, moves=moves, max_steps=1)
     # "a" (pruned, no step spent), then "abd" from there (the one step)
     assert out.program == "abd"
-    assert calls[0] == "a" and "abc" not in calls
+    screened = [c[1] for c in calls if c[0] == "screen"]
+    assert screened[0] == "a" and "abc" not in screened
 
 
 def test_max_steps_bounds_the_moves():
@@ -122,17 +111,6 @@ def test_prunes_cannot_add_up_small_losses_beyond_the_noise():
     # each prune loses 0.008 (within the noise of 0.01), two lose 0.016
     scores = {"abc": 0.80, "ab": 0.792, "a": 0.784}
     moves = {"abc": ["ab"], "ab": ["a"], "a": []}
-    out, _ = _run(start="abc", scores=scores, se=0.01, max_steps=0, **{})
-    assert out.program == "abc"  # max_steps=0: nothing at all
-    out = grow_program(
-        GrowCandidate("abc", 0.80, 3, "abc"),
-        neighbours=lambda p: moves[p],
-        train=lambda ps, seeds, parent: [(p, scores[p]) for p in ps],
-        resume=lambda p, seed: (p, scores[p]),
-        margin=lambda a, b: 0.01,
-        cost=len,
-        seeds=lambda k: k,
-        max_steps=1,
-    )
+    out, _ = _run(start="abc", scores=scores, moves=moves, max_steps=1)
     # "ab" is within 0.01 of "abc"; "a" is within 0.01 of "ab" but not of "abc"
     assert out.program == "ab"
