@@ -32,6 +32,7 @@ from sklearn_dpads.preprocessing import real_frames, scale_padded
 from sklearn_dpads.search._progress import SearchReporter
 from sklearn_dpads.training.data import SequenceDataset
 from sklearn_dpads.training.nets import predict_logits
+from sklearn_dpads.utils._sequences import delay_labels, delay_sequences
 from sklearn_dpads.utils._sklearn_compat import _fit_context
 from sklearn_dpads.utils._torch import check_device, torch_threads
 from sklearn_dpads.utils.validation import check_X, check_X_y, is_ragged
@@ -134,6 +135,19 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         refit, so not by a model trained on it (folded into ``predict_proba``),
         unless ``class_weight`` is a dict (explicit costs are then respected);
         a float in (0, 1) sets the probability threshold; None keeps 0.5.
+    future_frames : int or "auto", default="auto"
+        Per-frame labels only: how many frames after a frame its decision may
+        read. The program runs on every sequence extended by that many copies
+        of its last frame, and its output ``future_frames`` frames later is
+        the decision about a frame, so that windows can sit on both sides of
+        it, as annotators and behaviour tools such as JAABA and MARS read a
+        video. ``"auto"`` is half the longest kernel window of the DSL (8
+        frames for the default DSL on sequences of 16 frames or more), a
+        default for offline annotation of recorded videos; set 0 for online
+        or closed-loop use, where a frame's decision must not wait for later
+        frames. The streaming export then gives each frame's decision that
+        many frames late (see :meth:`export_program`). Ignored for
+        per-sequence labels (a sequence's label reads all its frames).
     share_nodes : bool, default=True
         Share nodes in the derivation graph (dPads node sharing).
     ite_beta : float, default=1.0
@@ -217,6 +231,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         Added to the binary logit (decision threshold).
     input_ndim_ : int
         3 for sequences, 2 for tabular rows.
+    future_frames_ : int
+        The frames after a frame that its decision reads (``future_frames``
+        resolved; 0 for per-sequence labels).
     fit_time_ : float
         Seconds the last ``fit`` took.
 
@@ -262,6 +279,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         normalize="robust",
         clip=5.0,
         threshold="auto",
+        future_frames="auto",
         share_nodes=True,
         ite_beta=1.0,
         max_search_samples=5000,
@@ -300,6 +318,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self.normalize = normalize
         self.clip = clip
         self.threshold = threshold
+        self.future_frames = future_frames
         self.share_nodes = share_nodes
         self.ite_beta = ite_beta
         self.max_search_samples = max_search_samples
@@ -369,6 +388,10 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         )
         scaler = clone(plan.scaler).fit(real_frames(x, lengths).astype(np.float64))
         xs = scale_padded(scaler, x, lengths)
+        L = plan.future_frames
+        if L:  # the decision about frame t is the output at frame t + L
+            xs, lengths = delay_sequences(xs, lengths, L)
+            y_enc = delay_labels(y_enc, L)
         data = SequenceDataset(xs, lengths if x.ndim == 3 else None, y_enc)
         reporter = SearchReporter(
             self.verbose, lambda p: p.pretty(plan.dsl), "[ProgramSynthesisClassifier]"
@@ -390,6 +413,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         self.search_history_ = [r.as_dict() for r in reporter.records]
         self.search_score_ = found.score
         self.logit_offset_ = found.logit_offset
+        self.future_frames_ = L
         self.fit_time_ = time.perf_counter() - t0
         reporter.message(f"done in {self.fit_time_:.1f}s: {self}")
         return self
@@ -402,12 +426,21 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         ragged = is_ragged(X)
         x, lengths, _ = check_X(self, X, reset=False)
         xs = scale_padded(self.scaler_, x, lengths)
-        ds = SequenceDataset(xs, lengths if x.ndim == 3 else None)
+        L = self._delay()
+        if L:
+            xs, lengths_d = delay_sequences(xs, lengths, L)
+        ds = SequenceDataset(xs, (lengths_d if L else lengths) if x.ndim == 3 else None)
         chunk = self.predict_chunk_frames
         chunk = None if chunk is None else int(chunk)
         with torch_threads(self.n_threads):
             z = predict_logits(self.module_, ds, chunk_frames=chunk).numpy()
+        if L:  # frame t's decision is the output at t + L
+            z = z[:, L : L + x.shape[1]]
         return z, lengths, ragged
+
+    def _delay(self) -> int:
+        """The fitted look-ahead (0 for models pickled before it existed)."""
+        return int(getattr(self, "future_frames_", 0))
 
     @property
     def center_(self) -> np.ndarray:
@@ -565,6 +598,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             logit_offset=self.logit_offset_,
             units=units,
             frame_rate=frame_rate,
+            future_frames=self._delay(),
         )
 
     def explain(
@@ -624,6 +658,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
             units=units,
             frame_rate=frame_rate,
             scaled=True,
+            future_frames=self._delay(),
         )
 
     # ---------------------------------------------------------------- export

@@ -51,6 +51,10 @@ PARAMETER_CONSTRAINTS: dict = {
         Interval(numbers.Real, 0, 1, closed="neither"),
         None,
     ],
+    "future_frames": [
+        StrOptions({"auto"}),
+        Interval(numbers.Integral, 0, None, closed="left"),
+    ],
     "share_nodes": ["boolean"],
     "ite_beta": [Interval(numbers.Real, 0, None, closed="neither")],
     "max_search_samples": [

@@ -20,13 +20,13 @@ from sklearn_dpads._threshold import threshold_logit_offset
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
-from sklearn_dpads.library import default_dsl
+from sklearn_dpads.library import default_dsl, lag_maps, longest_kernel_window
 from sklearn_dpads.preprocessing import SequenceStandardScaler
 from sklearn_dpads.search.driver import SearchConfig, SearchSeeds
 from sklearn_dpads.training.search_trainer import TrainerSettings
 from sklearn_dpads.utils._splits import split_indices, subsample_indices
 
-__all__ = ["FitPlan", "make_plan"]
+__all__ = ["FitPlan", "make_plan", "resolve_future_frames"]
 
 # share of ``max_time`` the search may use; the rest is kept for the fine-tune
 SEARCH_TIME_SHARE = 0.85
@@ -79,6 +79,9 @@ class FitPlan:
         The fixed logit offset (``threshold == "fixed"``).
     search_time, total_time : float or None
         Time budgets of the search and of the whole fit.
+    future_frames : int
+        Frames after a labelled frame that its decision reads (per-frame
+        labels; 0 otherwise), see :func:`resolve_future_frames`.
     """
 
     dsl: DSL
@@ -103,6 +106,7 @@ class FitPlan:
     logit_offset: float
     search_time: float | None
     total_time: float | None
+    future_frames: int = 0
 
 
 def effective_batch_size(batch_size: int, n: int, min_steps: int = 4) -> int:
@@ -189,6 +193,33 @@ def make_dsl(est: Any, n_features: int, n_timesteps: int = 1, input_names=None) 
         extra_productions=extra,
         kernel_windows=kernel,
     )
+
+
+def resolve_future_frames(future_frames: Any, dsl: DSL, label_type: str) -> int:
+    """The frames of look-ahead of a fit: ``future_frames`` with ``"auto"`` resolved.
+
+    Parameters
+    ----------
+    future_frames : int or "auto"
+        The estimator's parameter.
+    dsl : DSL
+        The grammar searched.
+    label_type : {"sequence", "frame"}
+        One label per sequence or per frame.
+
+    Returns
+    -------
+    int
+        0 for per-sequence labels (a sequence's label reads all its frames
+        anyway); for per-frame labels the parameter, or for ``"auto"`` half
+        the longest kernel window of the DSL (so that a window centred on the
+        labelled frame reaches as far after it as before it), 0 without one.
+    """
+    if label_type != "frame":
+        return 0
+    if future_frames != "auto":
+        return int(future_frames)
+    return longest_kernel_window(dsl) // 2
 
 
 def _class_weights(class_weight: Any, classes: np.ndarray, y_enc: np.ndarray):
@@ -286,6 +317,9 @@ def make_plan(
             f"single class {classes[0]!r}."
         )
     dsl = make_dsl(est, x.shape[-1], x.shape[1] if x.ndim == 3 else 1, input_names)
+    future_frames = resolve_future_frames(est.future_frames, dsl, label_type)
+    # a map reads the labelled frame t; windows reach t + future_frames
+    dsl = lag_maps(dsl, future_frames)
     n_out = 1 if n_classes == 2 else n_classes
     inp = Seq(x.shape[-1]) if x.ndim == 3 else Atom(x.shape[-1])
     out = Seq(n_out) if label_type == "frame" else Atom(n_out)
@@ -369,4 +403,5 @@ def make_plan(
         logit_offset=offset,
         search_time=None if max_time is None else SEARCH_TIME_SHARE * max_time,
         total_time=max_time,
+        future_frames=future_frames,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -13,6 +14,8 @@ from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.kinds import (
+    KERNEL_WINDOW,
+    MAP,
     add_production,
     affine_production,
     constant_production,
@@ -31,10 +34,63 @@ from sklearn_dpads.utils._names import safe_identifier
 
 __all__ = [
     "default_dsl",
+    "lag_maps",
+    "longest_kernel_window",
     "make_production",
     "safe_identifier",
     "resolve_feature_groups",
 ]
+
+
+def longest_kernel_window(dsl: DSL) -> int:
+    """The length in frames of the longest kernel window of ``dsl`` (0: none).
+
+    Parameters
+    ----------
+    dsl : DSL
+        A grammar.
+
+    Returns
+    -------
+    int
+        The largest ``length`` of its ``kernel_window`` productions, 0 if it
+        has none.
+    """
+    return max(
+        (int(p.params["length"]) for p in dsl.productions if p.kind is KERNEL_WINDOW),
+        default=0,
+    )
+
+
+def lag_maps(dsl: DSL, lag: int) -> DSL:
+    """``dsl`` with every ``map`` production reading the frame ``lag`` frames back.
+
+    A per-frame program that reads ``future_frames = lag`` frames ahead
+    decides frame ``t`` at frame ``t + lag``; its ``map`` then reads frame
+    ``t`` itself, the labelled frame, while its windows and folds (under
+    ``map_prefixes``) read up to ``t + lag``.
+
+    Parameters
+    ----------
+    dsl : DSL
+        A grammar.
+    lag : int
+        Frames back (0: ``dsl`` itself).
+
+    Returns
+    -------
+    DSL
+        The grammar with the same productions, its ``map`` ones lagged.
+    """
+    if not lag:
+        return dsl
+    productions = [
+        dataclasses.replace(p, params={**p.params, "lag": int(lag)})
+        if p.kind is MAP
+        else p
+        for p in dsl.productions
+    ]
+    return DSL(productions, dsl.n_features, dsl.feature_names)
 
 
 def resolve_feature_groups(

@@ -9,6 +9,9 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_dpads import ProgramSynthesisClassifier, SequenceStandardScaler
 from sklearn_dpads.exceptions import SearchTimeoutWarning
+from sklearn_dpads.export import load_python_program
+from sklearn_dpads.library import default_dsl
+from sklearn_dpads.metrics import frame_f1_score
 from sklearn_dpads.program import Program
 
 
@@ -242,6 +245,9 @@ BAD_PARAMS = [
     ({"validation_fraction": 1.5}, "validation_fraction"),
     ({"normalize": "minmax"}, "normalize"),
     ({"threshold": 2.0}, "threshold"),
+    ({"future_frames": -1}, "future_frames"),
+    ({"future_frames": "all"}, "future_frames"),
+    ({"future_frames": 1.5}, "future_frames"),
     ({"feature_groups": {"a": [0, 7]}}, "out of range"),
     ({"feature_groups": {"a": []}}, "is empty"),
     ({"feature_names": ["a", "b"]}, "feature_names has 2 names"),
@@ -401,3 +407,88 @@ def test_verbose_two_progress_bar(seq_data, fast_params, capsys):
     captured = capsys.readouterr()
     assert "dPads search" in captured.err
     assert "greedy" in captured.out
+
+
+# future_frames: per-frame decisions that read the frames after them -----------------
+
+
+def _future_rule(n, T, seed, ahead=3):
+    """Per-frame labels of x[t + ahead, 0] (the last frame past the end)."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, T + 2, 2)
+    X = ((X[:, :-2] + X[:, 1:-1] + X[:, 2:]) / 3).astype(np.float32)  # smooth
+    future = np.concatenate([X[:, ahead:, 0], np.repeat(X[:, -1:, 0], ahead, 1)], 1)
+    return X, (future > 0.2).astype(int)
+
+
+def test_future_frames_resolved(seq_data, frame_data, fast_params):
+    X, y = seq_data
+    clf = ProgramSynthesisClassifier(**fast_params, future_frames=5).fit(X, y)
+    assert clf.future_frames_ == 0  # a sequence's label reads all its frames
+    X, y = frame_data  # 10 frames: the default DSL's kernel window is 10 long
+    clf = ProgramSynthesisClassifier(**fast_params).fit(X, y)
+    assert clf.future_frames_ == 5
+    clf = ProgramSynthesisClassifier(**fast_params, future_frames=0).fit(X, y)
+    assert clf.future_frames_ == 0
+    dsl = default_dsl(3)  # no kernel window: "auto" reads no frame ahead
+    clf = ProgramSynthesisClassifier(**fast_params, dsl=dsl).fit(X, y)
+    assert clf.future_frames_ == 0
+
+
+@pytest.mark.parametrize("future_frames", [0, 3])
+def test_future_frames_every_path_agrees(fast_params, future_frames):
+    X, y = _future_rule(30, 12, 0)
+    clf = ProgramSynthesisClassifier(**fast_params, future_frames=future_frames)
+    clf.fit(X, y)
+    assert clf.future_frames_ == future_frames
+    ragged = [X[0], X[1, :7], X[2, :2]]
+    pred = clf.predict(ragged)
+    assert [len(p) for p in pred] == [12, 7, 2]
+    # a sequence alone, and one cut short, get what they get in a batch
+    np.testing.assert_array_equal(pred[1], clf.predict(X[1:2, :7])[0])
+    dec = clf.decision_function(X[:4])
+    assert dec.shape == (4, 12)
+    # chunked prediction carries the program's state over the chunks
+    clf.set_params(predict_chunk_frames=5)
+    np.testing.assert_allclose(clf.decision_function(X[:4]), dec, atol=1e-5)
+    # the explanation adds up to the decision, frame by frame
+    expl = clf.explain(X[:4])
+    assert expl.contributions.shape[:2] == (4, 12)
+    np.testing.assert_allclose(expl.contributions.sum(-1), dec, atol=1e-4)
+    assert len(expl[2]) == 12
+    # the export: batch functions and the stream, frames one at a time
+    exported = clf.export_program()
+    module = load_python_program(exported.source)
+    assert module.DELAY == future_frames
+    np.testing.assert_allclose(module.decision_function(X[:4].tolist()), dec, atol=1e-5)
+    got = module.predict([s.tolist() for s in ragged])
+    assert [list(p) for p in pred] == got
+    stream = exported.make_stream()
+    labels = [stream.push(frame) for frame in X[2, :7]]
+    assert labels[:future_frames] == [None] * future_frames
+    labels = labels[future_frames:] + stream.flush()
+    assert labels == list(clf.predict(X[2:3, :7])[0])
+    assert stream.decision() == pytest.approx(
+        clf.decision_function(X[2:3, :7])[0, -1], abs=1e-5
+    )
+
+
+def test_future_frames_in_the_words(fast_params):
+    X, y = _future_rule(30, 12, 0)
+    clf = ProgramSynthesisClassifier(**fast_params, future_frames=3).fit(X, y)
+    text = str(clf.describe(frame_rate=30.0))
+    assert "The decision about frame t is made 3 frames later (0.1 s)" in text
+    assert "future_frames=3" in clf.export_program().source
+    assert "reads the 3 frames after it" in clf.export_program().source
+
+
+def test_future_frames_reach_a_rule_of_later_frames():
+    X, y = _future_rule(160, 24, 1)
+    params = dict(max_depth=3, grow_steps=0, random_state=0)
+    f1 = {}
+    for ff in (0, "auto"):
+        clf = ProgramSynthesisClassifier(**params, future_frames=ff)
+        clf.fit(X[:110], y[:110])
+        f1[ff] = frame_f1_score(y[110:], clf.predict(X[110:]))
+    assert clf.future_frames_ == 8
+    assert f1["auto"] > 0.9 and f1[0] < 0.75, f1

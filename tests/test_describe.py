@@ -35,7 +35,7 @@ from sklearn_dpads.describe import (
 from sklearn_dpads.export import export_program, load_python_program, to_python_source
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.types import parse_type
-from sklearn_dpads.library import default_dsl
+from sklearn_dpads.library import default_dsl, lag_maps
 from sklearn_dpads.semantics import compile_program
 
 NAMES = ["distance", "speed", "angle"]
@@ -251,6 +251,64 @@ def test_kernel_window_gives_where_its_weight_lies_in_frames_and_seconds():
     assert 5 <= first <= 8 <= last <= 10 and window.frames == 13
     assert window.seconds == pytest.approx((first / 10, last / 10))
     assert f"frames t-{last} to t-{first} ({last / 10:g} to" in str(d)
+
+
+def test_future_frames_name_frames_from_the_labelled_one():
+    dsl = lag_maps(default_dsl(3, feature_names=NAMES, kernel_windows=(13,)), 6)
+    hole = parse_type("list[3] -> list[1]")
+    module = compile_program("(map_prefixes (kernel13_avg (affine)))", dsl, hole)
+    with torch.no_grad():
+        module.node((0,)).centre.fill_(0.0)  # 6 frames back: frame t
+        module.node((0,)).width.fill_(-1.0)
+    d = describe_program(module, scaler=SCALER, frame_rate=10, future_frames=6)
+    text = str(d)
+    assert "The decision about frame t is made 6 frames later (0.6 s)" in text
+    # the kernel's weight lies around lag 6, the labelled frame
+    [window] = d.windows
+    first, last = window.lags
+    assert first < 0 < last
+    assert f"frames t-{last} to t+{-first} ({last / 10:g} s back to" in text
+    # without future_frames, the same program reads frames back from its last one
+    plain = str(describe_program(module, scaler=SCALER))
+    assert "made 6 frames later" not in plain and "centred 6 frames back" in plain
+    # a map of a look-ahead program reads the labelled frame
+    module = compile_program("(map (affine_distance))", dsl, hole)
+    text = str(describe_program(module, scaler=SCALER, future_frames=6))
+    assert "distance at frame t " in text
+
+
+def test_future_frames_errors():
+    dsl = default_dsl(3, feature_names=NAMES)
+    seq = compile_program("(last5_avg (affine))", dsl, parse_type(SEQ))
+    frame = compile_program("(map (affine))", dsl, parse_type("list[3] -> list[1]"))
+    with pytest.raises(ValueError, match="^future_frames is only for per-frame"):
+        describe_program(seq, future_frames=2)
+    with pytest.raises(ValueError, match="^future_frames must be at least 0"):
+        describe_program(frame, future_frames=-2)
+    with pytest.raises(TypeError, match="^future_frames must be an int"):
+        explain_program(frame, np.zeros((1, 4, 3)), future_frames="auto")
+    with pytest.raises(ValueError, match="^future_frames is only for per-frame"):
+        to_python_source(seq, classes=[0, 1], future_frames=1)
+
+
+def test_explanation_with_future_frames_adds_up():
+    dsl = lag_maps(default_dsl(3, feature_names=NAMES, kernel_windows=(6,)), 3)
+    hole = parse_type("list[3] -> list[1]")
+    program = "(ite (kernel6_avg (affine_distance)) (map (affine)) (map_prefixes (last3_avg (affine))))"
+    module = compile_program(program, dsl, hole).double()
+    x = np.random.default_rng(0).normal(size=(2, 9, 3))
+    lengths = np.array([9, 4])
+    expl = explain_program(module, x, lengths, future_frames=3)
+    assert expl.contributions.shape[:2] == (2, 9)
+    np.testing.assert_array_equal(expl.lengths, lengths)
+    # the decision about frame t is the output at t + 3 of the extended sequence
+    for b, n in enumerate(lengths):
+        xs = np.concatenate([x[b, :n], np.repeat(x[b, n - 1 : n], 3, 0)])
+        with torch.no_grad():
+            want = module(torch.as_tensor(xs[None])).numpy()[0, 3:, 0]
+        np.testing.assert_allclose(expl.decision[b, :n], want, atol=1e-9)
+        np.testing.assert_allclose(expl.contributions[b, :n].sum(-1), want, atol=1e-9)
+    assert len(expl[1]) == 4
 
 
 def test_a_long_linear_form_lists_its_largest_terms():

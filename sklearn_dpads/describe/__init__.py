@@ -41,6 +41,7 @@ from sklearn_dpads.describe._words import (
     Writer,
 )
 from sklearn_dpads.semantics.compile import ProgramModule
+from sklearn_dpads.utils._sequences import check_future_frames, delay_sequences
 
 __all__ = [
     "DescribedCondition",
@@ -71,6 +72,7 @@ def _context(
     logit_offset: float,
     units: Mapping[str, str] | None,
     frame_rate: float | None,
+    future_frames: int = 0,
 ) -> Context:
     if not isinstance(module, ProgramModule):
         raise TypeError(f"Expected a ProgramModule, got {type(module).__name__}.")
@@ -91,6 +93,7 @@ def _context(
         classes,
         float(logit_offset) if k == 1 else 0.0,
         _label_type(module),
+        check_future_frames(future_frames, module.hole),
     )
 
 
@@ -103,6 +106,7 @@ def describe_program(
     logit_offset: float = 0.0,
     units: Mapping[str, str] | None = None,
     frame_rate: float | None = None,
+    future_frames: int = 0,
 ) -> ProgramDescription:
     """Describe a compiled program in plain words, in the input's own units.
 
@@ -126,6 +130,10 @@ def describe_program(
         Units of some features, by feature name (``{"distance": "mm"}``).
     frame_rate : float, optional
         Frames per second: windows are then also given in seconds.
+    future_frames : int, default=0
+        Per-frame programs: the frames after a frame that its decision reads
+        (the estimator's ``future_frames_``); frames are then named from the
+        labelled frame ``t`` (``t+3`` after it).
 
     Returns
     -------
@@ -137,13 +145,21 @@ def describe_program(
     ------
     TypeError
         If ``module`` is not a ProgramModule, ``units`` is not a dict of
-        strings or ``frame_rate`` is not a number.
+        strings, ``frame_rate`` is not a number or ``future_frames`` not an int.
     ValueError
         If ``units`` names an unknown feature, ``frame_rate`` is not positive,
-        or the classes do not match the program's outputs.
+        the classes do not match the program's outputs, or ``future_frames``
+        is negative or set for a program without per-frame output.
     """
     ctx = _context(
-        module, scaler, classes, feature_names, logit_offset, units, frame_rate
+        module,
+        scaler,
+        classes,
+        feature_names,
+        logit_offset,
+        units,
+        frame_rate,
+        future_frames,
     )
     describer = Describer(module)
     expr = describer.describe()
@@ -180,6 +196,7 @@ def explain_program(
     units: Mapping[str, str] | None = None,
     frame_rate: float | None = None,
     scaled: bool = False,
+    future_frames: int = 0,
 ) -> ProgramExplanation:
     """Split a compiled program's predictions into its terms' contributions.
 
@@ -209,6 +226,11 @@ def explain_program(
     scaled : bool, default=False
         ``X`` already went through ``scaler`` (it is then only used for the
         words).
+    future_frames : int, default=0
+        Per-frame programs: the frames after a frame that its decision reads
+        (the estimator's ``future_frames_``). Every sequence is extended by
+        that many copies of its last frame, as in ``predict``, and frame
+        ``t``'s explanation is the program's output at ``t + future_frames``.
 
     Returns
     -------
@@ -224,7 +246,14 @@ def explain_program(
         the program's number of features or ``lengths`` does not fit it.
     """
     ctx = _context(
-        module, scaler, classes, feature_names, logit_offset, units, frame_rate
+        module,
+        scaler,
+        classes,
+        feature_names,
+        logit_offset,
+        units,
+        frame_rate,
+        future_frames,
     )
     describer = Describer(module)
     description = Writer(
@@ -259,6 +288,24 @@ def explain_program(
     k = module.hole.output.size
     if classes is None:
         classes = [0, 1] if k == 1 else list(range(k))
-    return explain_module(
-        module, z, lengths, ctx, description, classes=np.asarray(classes)
+    d = ctx.delay
+    if not d:
+        return explain_module(
+            module, z, lengths, ctx, description, classes=np.asarray(classes)
+        )
+    T = z.shape[1]
+    zd, lengths_d = delay_sequences(z, lengths, d)
+    expl = explain_module(
+        module, zd, lengths_d, ctx, description, classes=np.asarray(classes)
     )
+    # frame t's decision is the output at t + d: drop the first d outputs
+    for name in (
+        "contributions",
+        "quantities",
+        "decision",
+        "condition_values",
+        "gates",
+    ):
+        setattr(expl, name, getattr(expl, name)[:, d : d + T])
+    expl.lengths = lengths
+    return expl

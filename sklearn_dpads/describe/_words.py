@@ -179,6 +179,9 @@ class Context:
         Added to a binary program's logit (the tuned decision threshold).
     label_type : {"sequence", "frame", "row"}
         What one prediction is about.
+    delay : int, default=0
+        Frames after the labelled frame ``t`` that the program reads
+        (``future_frames``): its read-out frame is ``t + delay``.
     """
 
     def __init__(
@@ -191,8 +194,10 @@ class Context:
         classes: Sequence[Any] | None,
         logit_offset: float,
         label_type: str,
+        delay: int = 0,
     ) -> None:
         self.n_features = n_features
+        self.delay = int(delay)
         names = (
             [f"x{i}" for i in range(n_features)]
             if feature_names is None
@@ -236,6 +241,13 @@ class Context:
         if source < self.n_features:
             return self.units.get(self.names[source])
         return None
+
+    def frame_at(self, lag: int) -> str:
+        """The frame ``lag`` frames before the read-out frame, from the labelled ``t``."""
+        back = lag - self.delay
+        if back == 0:
+            return "t"
+        return f"t-{back}" if back > 0 else f"t+{-back}"
 
     def seconds(self, frames: float) -> str:
         """``" (0.33 s)"`` for a number of frames, or ``""`` without a frame rate."""
@@ -325,21 +337,38 @@ def _lag_range(weights: np.ndarray) -> tuple[int, int, float]:
 
 
 def _frames_back(ctx: Context, first: int, last: int) -> str:
-    """``"frames t-8 to t-4"`` (with seconds), or one frame."""
+    """``"frames t-8 to t-4"`` (with seconds), or one frame.
 
-    def lag(j: int) -> str:
-        return "t" if j == 0 else f"t-{j}"
-
+    ``first`` and ``last`` are lags of the program's read-out frame; with a
+    look-ahead (``ctx.delay``) the frames are named from the labelled frame
+    ``t``, ``t+2`` for one after it.
+    """
+    lag = ctx.frame_at
+    d = ctx.delay
     if first == last:
+        if d:
+            return f"frame {lag(first)}" + ctx.seconds(abs(first - d))
         text = "the frame" if first == 0 else f"the frame {first} frames back"
         return text + ctx.seconds(first)
     if ctx.frame_rate is None:
         return f"frames {lag(last)} to {lag(first)}"
     r = ctx.frame_rate
+    if not d:
+        return (
+            f"frames {lag(last)} to {lag(first)} ({fmt(last / r)} to "
+            f"{fmt(first / r)} s back)"
+        )
     return (
-        f"frames {lag(last)} to {lag(first)} ({fmt(last / r)} to {fmt(first / r)} s "
-        "back)"
+        f"frames {lag(last)} to {lag(first)} ({_seconds_rel(last - d, r)} to "
+        f"{_seconds_rel(first - d, r)})"
     )
+
+
+def _seconds_rel(back: int, rate: float) -> str:
+    """``"0.2 s back"``, ``"0.1 s ahead"`` or ``"0 s"``: a lag of the labelled frame."""
+    if back == 0:
+        return "0 s"
+    return f"{fmt(abs(back) / rate)} s {'back' if back > 0 else 'ahead'}"
 
 
 def op_phrase(ctx: Context, op: Operator, base: str, normalized: bool) -> str:
@@ -361,13 +390,22 @@ def op_phrase(ctx: Context, op: Operator, base: str, normalized: bool) -> str:
     str
         The phrase.
     """
+    d = ctx.delay
     if op.kind == "mean":
         if op.left == 0:
             return base
         n = op.left + 1
+        if d:
+            return f"the mean of {base} over {_frames_back(ctx, 0, op.left)}"
         return f"the mean of {base} over the last {n} frames{ctx.seconds(n)}"
     if op.kind == "change":
+        if d:
+            return (
+                f"the change of {base} from frame {ctx.frame_at(1)} to frame "
+                f"{ctx.frame_at(0)}"
+            )
         return f"the change of {base} from the previous frame"
+    upto = f" of the frames up to {ctx.frame_at(0)}" if d else ""
     if op.kind == "decay":
         a = op.decay
         if normalized and 0 <= a < 1:
@@ -375,11 +413,12 @@ def op_phrase(ctx: Context, op: Operator, base: str, normalized: bool) -> str:
                 return base
             half = math.log(0.5) / math.log(a)
             return (
-                f"the exponentially weighted average of {base} (decay {fmt(a)} per "
-                f"frame, half-life {fmt(half)} frames{ctx.seconds(half)})"
+                f"the exponentially weighted average of {base}{upto} (decay {fmt(a)} "
+                f"per frame, half-life {fmt(half)} frames{ctx.seconds(half)})"
             )
         return (
-            f"the sum over the frames so far of ({fmt(a)})^j times {base} j frames back"
+            f"the sum over the frames so far of ({fmt(a)})^j times {base} j frames "
+            f"back{' from frame ' + ctx.frame_at(0) if d else ''}"
         )
     w = np.asarray(op.weights, dtype=float)
     if normalized and op.one_signed:
@@ -387,16 +426,26 @@ def op_phrase(ctx: Context, op: Operator, base: str, normalized: bool) -> str:
         if last == 0:
             return base
         if first == last:
+            if d:
+                return f"{base} at {_frames_back(ctx, first, first)}"
             return f"{base} {first} frames back{ctx.seconds(first)}"
         what = "a weighted mean" if op.style == "kernel" else "a learned weighted mean"
+        back = centre - d
+        where = (
+            f"{fmt(back)} frames back"
+            if back > 0 or not d
+            else (f"{fmt(-back)} frames ahead")
+        )
         return (
             f"{what} of {base} over {_frames_back(ctx, first, last)} ({round(MASS * 100)}% "
-            f"of its weight, centred {fmt(centre)} frames back)"
+            f"of its weight, centred {where})"
         )
     shown = ", ".join(fmt(v) for v in w[:6]) + (", ..." if len(w) > 6 else "")
+    over = _frames_back(ctx, 0, len(w) - 1) if d else f"the last {len(w)} frames"
+    back = f" before frame {ctx.frame_at(0)}" if d else " back"
     return (
-        f"a learned filter of {base} over the last {len(w)} frames (the sum over "
-        f"lags j of w_j times {base} j frames back, w = {shown})"
+        f"a learned filter of {base} over {over} (the sum over lags j of w_j "
+        f"times {base} j frames{back}, w = {shown})"
     )
 
 
@@ -582,7 +631,8 @@ class DescribedWindow:
         ``"not simplified"``.
     lags : tuple of int or None
         ``(first, last)`` lags (frames back) that hold most of its weight
-        (all of a mean's).
+        (all of a mean's); with ``future_frames``, frames back from the
+        labelled frame, negative after it.
     frames : int or None
         Number of frames it spans.
     seconds : tuple of float or None
@@ -1170,6 +1220,14 @@ class Writer:
             The sentences and the data.
         """
         self.decision()
+        d = self.ctx.delay
+        if d:
+            self.sentences.insert(
+                0,
+                f"The decision about frame t is made {d} frame{'s' if d > 1 else ''} "
+                f"later{self.ctx.seconds(d)} (future_frames={d}): its windows read "
+                f"frames up to t+{d}.",
+            )
         while self._queue:
             name, expr = self._queue.pop(0)
             self.define(name, expr)
@@ -1238,6 +1296,8 @@ class Writer:
                     lags = None
             else:
                 lags, frames = (0, 1), 2
+            if lags is not None and self.ctx.delay:  # from the labelled frame
+                lags = (lags[0] - self.ctx.delay, lags[1] - self.ctx.delay)
             secs = None if (r is None or lags is None) else (lags[0] / r, lags[1] / r)
             out.append(
                 DescribedWindow(

@@ -80,7 +80,12 @@ class ExportedProgram:
         frame, equal to ``predict_proba`` and ``decision_function`` of the
         frames pushed so far (per-frame programs: at the last frame;
         per-sequence programs: of the sequence so far); ``reset()`` starts a
-        new sequence.
+        new sequence. A per-frame program that reads ``DELAY`` frames ahead
+        (the classifier's ``future_frames_``) decides each frame ``DELAY``
+        frames late: ``push`` returns None for the first ``DELAY`` frames,
+        then the label of frame ``n_frames - 1 - DELAY``, ``proba()`` and
+        ``decision()`` are of that frame, and ``flush()`` at the end of the
+        sequence returns the labels of its last ``DELAY`` frames.
 
         Returns
         -------
@@ -125,6 +130,7 @@ def build_export(
     logit_offset: float = 0.0,
     units: Mapping[str, str] | None = None,
     frame_rate: float | None = None,
+    future_frames: int = 0,
 ) -> ExportedProgram:
     """Bundle a fitted program as text, standalone Python and (lazily) sympy.
 
@@ -148,6 +154,10 @@ def build_export(
         Units of some features, by feature name, for the source's docstring.
     frame_rate : float, optional
         Frames per second, for the docstring's windows in seconds.
+    future_frames : int, default=0
+        Per-frame programs: the frames after a frame that its decision reads
+        (the estimator's ``future_frames_``, see
+        :func:`~sklearn_dpads.export.to_python_source`).
 
     Returns
     -------
@@ -164,6 +174,7 @@ def build_export(
         logit_offset=logit_offset,
         units=units,
         frame_rate=frame_rate,
+        future_frames=future_frames,
     )
     program = module.program
     return ExportedProgram(

@@ -243,4 +243,5 @@ def export_program(
         logit_offset=clf.logit_offset_,
         units=units,
         frame_rate=frame_rate,
+        future_frames=int(getattr(clf, "future_frames_", 0)),
     )

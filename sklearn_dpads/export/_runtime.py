@@ -19,6 +19,7 @@ SCALE: list | None = None
 CLIP: float | None = None
 LOW: list | None = None
 HIGH: list | None = None
+DELAY = 0
 
 
 def _n(x):  # pragma: no cover
@@ -119,8 +120,16 @@ def _dp_outputs_last(X, fn):
 
 
 def _dp_outputs_steps(X, fn):
-    """``fn`` of the logit vector of every real frame of every sequence."""
-    return [[fn(z) for z in _n(_dp_sequence(X[i], i))] for i in range(len(X))]
+    """``fn`` of the logit vector of every real frame of every sequence.
+
+    The decision about frame t is the program's output at frame t + DELAY,
+    with the sequence's last frame repeated DELAY times past its end.
+    """
+    out = []
+    for i in range(len(X)):
+        xs = _dp_sequence(X[i], i)
+        out.append([fn(z) for z in _n(xs + [xs[-1]] * DELAY)[DELAY:]])
+    return out
 
 
 def _dp_window_means(xs, left):
@@ -228,32 +237,62 @@ class Stream:
     ``push(frame)`` preprocesses and checks one frame (a list of N_FEATURES
     numbers; NaN and infinity raise ValueError), advances the program's state
     (fold accumulators, the last frames of windows, filters and differences)
-    and returns the predicted class label after that frame: the label of the
-    frame for a per-frame program, of the sequence so far for a per-sequence
-    one. ``proba()`` and ``decision()`` give the class probabilities and the
-    decision value after the last pushed frame, the same numbers as
-    ``predict_proba`` and ``decision_function`` on the frames pushed so far.
-    ``reset()`` starts a new sequence; ``n_frames`` counts the frames pushed.
+    and returns a predicted class label: of the sequence so far for a
+    per-sequence program; for a per-frame program, of the frame DELAY frames
+    before the one pushed (the program reads DELAY frames after the frame it
+    decides), None while fewer than DELAY + 1 frames have come. ``flush()``
+    ends the sequence: it returns the labels of its last DELAY frames, which
+    read its last frame repeated, as the batch functions do. ``proba()`` and
+    ``decision()`` give the class probabilities and the decision value of the
+    latest frame decided, the same numbers as ``predict_proba`` and
+    ``decision_function`` on the frames pushed so far (at their last frame
+    when DELAY is 0). ``reset()`` starts a new sequence; ``n_frames`` counts
+    the frames pushed.
     """
 
     def __init__(self):
         self.n_frames = 0
         self._state = {}
         self._z = None
+        self._last = None
+        self._flushed = False
 
     def push(self, frame):
-        """Feed the next frame; return the predicted class label after it."""
+        """Feed the next frame; return the label decided after it (None: none yet)."""
+        if self._flushed:
+            raise ValueError(
+                "The stream was flushed at the end of its sequence; call reset() "
+                "to start a new sequence."
+            )
         x = _dp_frame(frame, "Frame " + str(self.n_frames))
-        self._z = _s(self._state, x)
+        z = _s(self._state, x)
+        self._last = x
         self.n_frames += 1
-        return CLASSES[_dp_argmax(_dp_proba(self._z))]
+        if self.n_frames <= DELAY:
+            return None
+        self._z = z
+        return CLASSES[_dp_argmax(_dp_proba(z))]
+
+    def flush(self):
+        """End the sequence; return the labels of its frames not decided yet."""
+        out = []
+        if self._flushed or self._last is None:
+            self._flushed = True
+            return out
+        self._flushed = True
+        for k in range(DELAY):
+            z = _s(self._state, self._last)
+            if self.n_frames + k >= DELAY:
+                self._z = z
+                out.append(CLASSES[_dp_argmax(_dp_proba(z))])
+        return out
 
     def proba(self):
-        """Class probabilities after the last pushed frame, ordered as CLASSES."""
+        """Class probabilities of the latest frame decided, ordered as CLASSES."""
         return _dp_proba(self._logits())
 
     def decision(self):
-        """Decision value after the last pushed frame (as decision_function)."""
+        """Decision value of the latest frame decided (as decision_function)."""
         return _dp_score(self._logits())
 
     def reset(self):
@@ -261,9 +300,16 @@ class Stream:
         self.__init__()
 
     def _logits(self):
-        """The logits after the last pushed frame (ValueError before any)."""
+        """The logits of the latest frame decided (ValueError before any)."""
         if self._z is None:
-            raise ValueError("No frame has been pushed to the stream yet.")
+            if self.n_frames == 0:
+                raise ValueError("No frame has been pushed to the stream yet.")
+            raise ValueError(
+                "No frame has been decided yet: the program reads "
+                + str(DELAY)
+                + " frames after the frame it decides; push more frames, or "
+                "flush() at the end of the sequence."
+            )
         return self._z
 
 

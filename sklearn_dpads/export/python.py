@@ -39,12 +39,13 @@ from sklearn_dpads.export._safety import (
 from sklearn_dpads.grammar.types import FunctionType
 from sklearn_dpads.program import typecheck
 from sklearn_dpads.semantics.compile import ProgramModule
+from sklearn_dpads.utils._sequences import check_future_frames
 
 __all__ = ["to_python_source", "load_python_program"]
 
 # module-level names of the runtime that every export defines (with the prefix)
 _RUNTIME_GLOBALS = ("CLASSES", "N_FEATURES", "LOGIT_OFFSET", "CENTER", "SCALE")
-_RUNTIME_GLOBALS += ("CLIP", "LOW", "HIGH", "_n", "_s")
+_RUNTIME_GLOBALS += ("CLIP", "LOW", "HIGH", "DELAY", "_n", "_s")
 
 
 class ScalerLike(Protocol):
@@ -235,6 +236,16 @@ _STREAM = """* ``{P}make_stream()``: a ``{P}Stream`` for frames that arrive one 
   new sequence).
 """
 
+_STREAM_DELAYED = """* ``{P}make_stream()``: a ``{P}Stream`` for frames that arrive one at a time.
+  Each frame's decision reads the {D} frames after it, so it comes {D} frames
+  late: ``label = stream.push(frame)`` is None for the first {D} frames, then the
+  label of frame ``stream.n_frames - 1 - {D}``; at the end of the sequence,
+  ``stream.flush()`` returns the labels of its last {D} frames. ``stream.proba()``
+  and ``stream.decision()`` are of the latest frame decided; the same numbers as
+  the functions above (NaN frames raise ``ValueError``; ``stream.reset()`` starts
+  a new sequence).
+"""
+
 _SEQ_OUT_ATOM = "There is one prediction per sequence."
 _SEQ_OUT_SEQ = (
     "There is one prediction per real frame: the outputs are lists (one per\n"
@@ -253,6 +264,7 @@ def to_python_source(
     description: str | None = None,
     units: Mapping[str, str] | None = None,
     frame_rate: float | None = None,
+    future_frames: int = 0,
 ) -> str:
     """Generate standalone Python source computing a compiled program's predictions.
 
@@ -297,6 +309,13 @@ def to_python_source(
     frame_rate : float, optional
         Frames per second of the sequences, for the default description's
         windows in seconds.
+    future_frames : int, default=0
+        Per-frame programs: the frames after a frame that its decision reads
+        (the estimator's ``future_frames_``; the source's ``DELAY``). The batch
+        functions run the program on every sequence extended by that many
+        copies of its last frame and give frame ``t`` the output at ``t +
+        future_frames``; the stream's ``push`` returns each frame's label that
+        many frames late and ``flush()`` the last ones.
 
     Returns
     -------
@@ -319,8 +338,10 @@ def to_python_source(
     ValueError
         If the number of classes does not match the program's outputs, the
         scaler's values are malformed (wrong length, not finite, zero scale,
-        non-positive clip, crossed bounds), or a user production's
-        ``python_function`` cannot be copied.
+        non-positive clip, crossed bounds), a user production's
+        ``python_function`` cannot be copied, or ``future_frames`` is
+        negative or set for a program without per-frame output (TypeError if
+        it is not an int).
     """
     if not isinstance(module, ProgramModule):
         raise TypeError(f"Expected a ProgramModule, got {type(module).__name__}.")
@@ -330,6 +351,7 @@ def to_python_source(
     if P and keyword.iskeyword(P):
         raise ValueError(f"func_name_prefix {P!r} is a keyword.")
     hole, n_features = module.hole, module.dsl.n_features
+    delay = check_future_frames(future_frames, hole)
     if hole.input.size != n_features:
         raise ValueError(
             f"The program's input size {hole.input.size} differs from the DSL's "
@@ -363,6 +385,11 @@ def to_python_source(
 
     if hole.input.is_seq:
         out_text = _SEQ_OUT_SEQ if hole.output.is_seq else _SEQ_OUT_ATOM
+        if delay:
+            out_text += (
+                f"\nThe decision about frame t reads the frames up to t + {delay} "
+                f"({P}DELAY), the\nsequence's last frame repeated past its end."
+            )
         input_text = _SEQ_INPUT.format(F=n_features, OUT=out_text)
     else:
         input_text = _ATOM_INPUT.format(F=n_features)
@@ -377,10 +404,20 @@ def to_python_source(
         dec = f"the logit (plus ``{P}LOGIT_OFFSET``), one float per prediction"
     else:
         dec = f"the {n_out} logits, a list of floats per prediction"
-    stream_text = _STREAM.format(P=P) if hole.input.is_seq else ""
+    stream_text = ""
+    if hole.input.is_seq:
+        stream = _STREAM_DELAYED if delay else _STREAM
+        stream_text = stream.format(P=P, D=delay)
     if description is None:
         description = _description(
-            module, classes, scaler, feature_names, logit_offset, units, frame_rate
+            module,
+            classes,
+            scaler,
+            feature_names,
+            logit_offset,
+            units,
+            frame_rate,
+            delay,
         )
     out = [
         _DOC.format(
@@ -420,6 +457,10 @@ def to_python_source(
         lits = None if values is None else f"[{', '.join(map(float_literal, values))}]"
         out.append(f"{P}{name} = {lits}")
     out.append(f"{P}CLIP = {None if clip is None else float_literal(clip)}")
+    if hole.input.is_seq:
+        out.append("# Frames after a frame that its decision reads (its label comes")
+        out.append("# this many frames late in the stream).")
+        out.append(f"{P}DELAY = {delay}")
     out += ["", ""]
     for code in gen.user_code:
         out += [code, ""]
@@ -451,6 +492,7 @@ def _description(
     logit_offset: float,
     units: Mapping[str, str] | None = None,
     frame_rate: float | None = None,
+    future_frames: int = 0,
 ) -> str:
     """The program's description for the docstring, with plain names only
     (``units`` are keyed by the given names, and follow them when renamed)."""
@@ -480,6 +522,7 @@ def _description(
         logit_offset=logit_offset if module.hole.output.size == 1 else 0.0,
         units=units,
         frame_rate=frame_rate,
+        future_frames=future_frames,
     )
     return "\n".join(
         [f"{i}. {s}" for i, s in enumerate(text.sentences, 1)]

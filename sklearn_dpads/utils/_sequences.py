@@ -1,7 +1,11 @@
 """Low-level checks of sequences: shapes of a list, trailing NaN padding, float32 range.
 
 :mod:`sklearn_dpads.utils.validation` builds ``check_X`` on them and exports
-them.
+them. :func:`delay_sequences` and :func:`delay_labels` give a per-frame
+program ``future_frames`` frames of look-ahead: every sequence is extended by
+that many copies of its last frame and its labels move that many frames later,
+so that the output at frame ``t + L`` (which has read up to ``t + L``) is the
+decision about frame ``t``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import numpy as np
 __all__ = [
     "FLOAT32_MAX",
     "check_float32_range",
+    "check_future_frames",
+    "delay_labels",
+    "delay_sequences",
     "is_ragged",
     "sequence_shapes",
     "trailing_padding",
@@ -204,3 +211,99 @@ def check_float32_range(
             f"largest absolute value is {big:.6g}, but float32 holds at most "
             f"{FLOAT32_MAX:.8g} (np.finfo(np.float32).max). Rescale the features."
         )
+
+
+def delay_sequences(
+    x: np.ndarray, lengths: np.ndarray, delay: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extend every zero-padded sequence by ``delay`` copies of its last real frame.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, T, F)
+        Sequences, padded at the end.
+    lengths : ndarray of shape (n,)
+        The real frames of every sequence (at least 1).
+    delay : int
+        Frames to add (0: ``x`` and ``lengths`` are returned as they are).
+
+    Returns
+    -------
+    x_delayed : ndarray of shape (n, T + delay, F)
+        The sequences, each followed by ``delay`` copies of its last real
+        frame, then the padding (zeros).
+    lengths_delayed : ndarray of shape (n,)
+        ``lengths + delay``.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if delay == 0:
+        return x, lengths
+    n, T = x.shape[:2]
+    out = np.zeros((n, T + delay) + x.shape[2:], dtype=x.dtype)
+    out[:, :T] = x
+    rows = np.arange(n)[:, None]
+    cols = lengths[:, None] + np.arange(delay)[None, :]
+    out[rows, cols] = x[np.arange(n), lengths - 1][:, None]
+    return out, lengths + delay
+
+
+def delay_labels(y: np.ndarray, delay: int) -> np.ndarray:
+    """Move per-frame labels ``delay`` frames later; the first ``delay`` become -1.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n, T)
+        Encoded per-frame labels, -1 on padding.
+    delay : int
+        Frames to move them by.
+
+    Returns
+    -------
+    ndarray of shape (n, T + delay)
+        ``-1`` on the first ``delay`` frames, then ``y``: the output at frame
+        ``t + delay`` is trained on the label of frame ``t``.
+    """
+    if delay == 0:
+        return y
+    out = np.full((y.shape[0], y.shape[1] + delay), -1, dtype=y.dtype)
+    out[:, delay:] = y
+    return out
+
+
+def check_future_frames(future_frames: Any, hole: Any) -> int:
+    """``future_frames`` of a program of type ``hole``, checked, as an int.
+
+    Parameters
+    ----------
+    future_frames : int
+        Frames after a frame that its decision reads.
+    hole : FunctionType
+        The program's type; only a per-frame program (a sequence output)
+        may read ahead.
+
+    Returns
+    -------
+    int
+        ``future_frames``.
+
+    Raises
+    ------
+    TypeError
+        If it is not an int.
+    ValueError
+        If it is negative, or positive for a program without per-frame output.
+    """
+    if isinstance(future_frames, bool) or not isinstance(
+        future_frames, (int, np.integer)
+    ):
+        raise TypeError(
+            f"future_frames must be an int, got {type(future_frames).__name__}."
+        )
+    if future_frames < 0:
+        raise ValueError(f"future_frames must be at least 0, got {future_frames}.")
+    if future_frames and not hole.output.is_seq:
+        raise ValueError(
+            "future_frames is only for per-frame programs (a sequence output); "
+            f"this program's type is {hole}."
+        )
+    return int(future_frames)

@@ -260,6 +260,90 @@ def test_entry_points_on_sequences(exported):
     assert rt.predict(X) == [["yes", "no"], ["yes"]]
 
 
+def test_steps_with_a_delay_read_the_last_frame_repeated(exported):
+    def root(xs):  # logit of every prefix: running sum of feature 0
+        total, out = 0.0, []
+        for x in xs:
+            total += x[0]
+            out.append([total])
+        return out
+
+    X = [[[1.0], [-3.0], [4.0]], [[0.5], [math.nan]]]
+    exported(N_FEATURES=1, CENTER=None, SCALE=None, CLIP=None, LOGIT_OFFSET=0.0)
+    exported(CLASSES=["no", "yes"], _n=root, _dp_score=rt._dp_score_binary)
+    exported(_dp_proba=rt._dp_proba_binary, _dp_outputs=rt._dp_outputs_steps)
+    exported(DELAY=2)
+    # frame t's decision is the output at t + 2, the last frame repeated twice
+    assert rt.decision_function(X) == [[2.0, 6.0, 10.0], [1.5]]
+    assert rt.predict(X) == [["yes", "yes", "yes"], ["yes"]]
+
+
+def _running_sum_stream(exported, delay):
+    def root_step(st, x):  # logit after every frame: running sum of feature 0
+        st["sum"] = st.get("sum", 0.0) + x[0]
+        return [st["sum"]]
+
+    exported(N_FEATURES=1, CENTER=None, SCALE=None, CLIP=None, LOGIT_OFFSET=0.0)
+    exported(CLASSES=["no", "yes"], _s=root_step, _dp_score=rt._dp_score_binary)
+    exported(_dp_proba=rt._dp_proba_binary, DELAY=delay)
+    return rt.make_stream()
+
+
+def test_delayed_stream_decides_each_frame_delay_frames_late(exported):
+    stream = _running_sum_stream(exported, 2)
+    assert stream.push([1.0]) is None and stream.push([-3.0]) is None
+    with pytest.raises(
+        ValueError, match="^No frame has been decided yet: the program reads 2"
+    ):
+        stream.decision()
+    assert stream.push([4.0]) == "yes"  # frame 0: sum of frames 0..2
+    assert stream.decision() == 2.0 and stream.n_frames == 3
+    # the last two frames read the last frame repeated
+    assert stream.flush() == ["yes", "yes"]
+    assert stream.decision() == 10.0
+    assert stream.flush() == []
+    with pytest.raises(ValueError, match="^The stream was flushed"):
+        stream.push([1.0])
+    stream.reset()
+    assert stream.push([-1.0]) is None
+    # a sequence shorter than the delay: flush decides all its frames
+    assert stream.flush() == ["no"] and stream.decision() == -3.0
+
+
+def test_delayed_stream_agrees_with_the_batch_entry_points(exported):
+    def root(xs):
+        total, out = 0.0, []
+        for x in xs:
+            total = 0.5 * total + x[0]
+            out.append([total])
+        return out
+
+    def root_step(st, x):
+        st["s"] = 0.5 * st.get("s", 0.0) + x[0]
+        return [st["s"]]
+
+    exported(N_FEATURES=1, CENTER=None, SCALE=None, CLIP=None, LOGIT_OFFSET=-0.25)
+    exported(CLASSES=[0, 1], _n=root, _s=root_step, _dp_score=rt._dp_score_binary)
+    exported(_dp_proba=rt._dp_proba_binary, _dp_outputs=rt._dp_outputs_steps)
+    rng = np.random.default_rng(0)
+    for delay in (0, 1, 3):
+        exported(DELAY=delay)
+        for n in (1, 2, 7):
+            xs = rng.normal(size=(n, 1)).tolist()
+            stream = rt.make_stream()
+            labels = [stream.push(x) for x in xs] + stream.flush()
+            assert labels[: min(delay, n)] == [None] * min(delay, n)
+            assert [v for v in labels if v is not None] == rt.predict([xs])[0]
+            assert stream.decision() == rt.decision_function([xs])[0][-1]
+
+
+def test_flush_of_an_empty_stream_returns_nothing(exported):
+    stream = _running_sum_stream(exported, 3)
+    assert stream.flush() == []
+    with pytest.raises(ValueError, match="^No frame has been pushed"):
+        stream.proba()
+
+
 def test_entry_points_on_rows(exported):
     exported(N_FEATURES=2, CENTER=[0.0, 1.0], SCALE=[1.0, 1.0], CLIP=None)
     exported(CLASSES=[3, 1, 2], _n=lambda x: [x[0], x[1], 0.0])
@@ -366,7 +450,7 @@ def test_copied_runtime_is_the_runtime_renamed(hole, prefix):
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     module_names = {prefix + n for n in ("CLASSES", "N_FEATURES", "LOGIT_OFFSET")}
     module_names |= {prefix + n for n in ("CENTER", "SCALE", "CLIP", "_n", "_s")}
-    module_names |= {prefix + n for n in ("LOW", "HIGH")}
+    module_names |= {prefix + n for n in ("LOW", "HIGH", "DELAY")}
     local = {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
     local |= {
         n.id

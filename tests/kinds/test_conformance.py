@@ -1,7 +1,8 @@
 """One conformance test for every production kind (and a user production).
 
 For every production of a DSL that holds every built-in kind (a fold with and
-without a state width, a filter, ``diff``, windows) and a user production,
+without a state width, a map with and without a lag, a filter, ``diff``,
+windows) and a user production,
 and for every hole of a small set it can fill, a smallest program rooted at
 that production is compiled, its parameters randomised, and its meaning is
 checked everywhere the kind defines one:
@@ -42,7 +43,7 @@ from sklearn_dpads.export import load_python_program, to_python_source
 from sklearn_dpads.export.sympy import accumulator_symbols, feature_symbols, to_sympy
 from sklearn_dpads.grammar import Kind
 from sklearn_dpads.grammar.types import parse_type
-from sklearn_dpads.kinds import BUILTIN_KINDS, fold_production
+from sklearn_dpads.kinds import BUILTIN_KINDS, fold_production, map_production
 from sklearn_dpads.library import default_dsl, make_production
 from sklearn_dpads.program import Program, typecheck
 from sklearn_dpads.semantics import compile_program
@@ -83,6 +84,7 @@ DSL = default_dsl(
     extra_productions=[
         TANH,
         fold_production("fold2", 2),
+        map_production("map_lag3", lag=3),  # a map of a look-ahead program
         window_max.window_max_production("last4_max", 3),
     ],
 )
@@ -300,8 +302,8 @@ def _seq_value(expr, xs):
         prod = _WRAPPERS[type(node).__name__]
         kind = prod.kind.name
         body = node.args[0]
-        if kind == "map":
-            v = _seq_value(body, xs[-1:])
+        if kind == "map":  # a lagged map's body reads x_i[t - lag]
+            v = _seq_value(body, xs)
         elif kind == "window":
             left = prod.params["left"]
             frames = xs[max(0, T - left - 1) :]
