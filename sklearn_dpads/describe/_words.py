@@ -347,7 +347,10 @@ def _frames_back(ctx: Context, first: int, last: int) -> str:
     d = ctx.delay
     if first == last:
         if d:
-            return f"frame {lag(first)}" + ctx.seconds(abs(first - d))
+            when = first - d
+            if ctx.frame_rate is None or when == 0:
+                return f"frame {lag(first)}"
+            return f"frame {lag(first)} ({_seconds_rel(when, ctx.frame_rate)})"
         text = "the frame" if first == 0 else f"the frame {first} frames back"
         return text + ctx.seconds(first)
     if ctx.frame_rate is None:
@@ -393,7 +396,7 @@ def op_phrase(ctx: Context, op: Operator, base: str, normalized: bool) -> str:
     d = ctx.delay
     if op.kind == "mean":
         if op.left == 0:
-            return base
+            return f"{base} at frame {ctx.frame_at(0)}" if d else base
         n = op.left + 1
         if d:
             return f"the mean of {base} over {_frames_back(ctx, 0, op.left)}"
@@ -423,7 +426,7 @@ def op_phrase(ctx: Context, op: Operator, base: str, normalized: bool) -> str:
     w = np.asarray(op.weights, dtype=float)
     if normalized and op.one_signed:
         first, last, centre = _lag_range(w)
-        if last == 0:
+        if last == 0 and not d:
             return base
         if first == last:
             if d:
@@ -431,11 +434,12 @@ def op_phrase(ctx: Context, op: Operator, base: str, normalized: bool) -> str:
             return f"{base} {first} frames back{ctx.seconds(first)}"
         what = "a weighted mean" if op.style == "kernel" else "a learned weighted mean"
         back = centre - d
-        where = (
-            f"{fmt(back)} frames back"
-            if back > 0 or not d
-            else (f"{fmt(-back)} frames ahead")
-        )
+        if not d or back >= 0.05:
+            where = f"{fmt(back)} frames back"
+        elif back <= -0.05:
+            where = f"{fmt(-back)} frames ahead"
+        else:
+            where = "on frame t"
         return (
             f"{what} of {base} over {_frames_back(ctx, first, last)} ({round(MASS * 100)}% "
             f"of its weight, centred {where})"
