@@ -156,6 +156,41 @@ def label_f1(pred: np.ndarray, true: np.ndarray, n_classes: int) -> float:
     return float(np.mean(present)) if present else 0.0
 
 
+class _Ranking:
+    """One ranking of samples, sorted once, to score many weightings of it.
+
+    The average precision of every weighting (a bootstrap resample's counts)
+    then costs a cumulative sum instead of a sort.
+
+    Parameters
+    ----------
+    y : ndarray of bool of shape (n,)
+        Whether each sample is positive.
+    score : ndarray of shape (n,)
+        Higher ranks first.
+    """
+
+    def __init__(self, y: np.ndarray, score: np.ndarray) -> None:
+        self.order = np.argsort(score, kind="mergesort")[::-1]
+        sorted_score = score[self.order]
+        self.pos = np.asarray(y, dtype=bool)[self.order]
+        # the last sample of each run of equal scores closes a threshold
+        self.ends = np.r_[np.flatnonzero(np.diff(sorted_score)), len(score) - 1]
+
+    def average_precision(self, sample_weight: np.ndarray | None = None) -> float:
+        """The average precision of the ranking under ``sample_weight``."""
+        pos = self.pos
+        w = np.ones(len(pos)) if sample_weight is None else sample_weight[self.order]
+        tps = np.cumsum(np.where(pos, w, 0.0))[self.ends]
+        fps = np.cumsum(np.where(pos, 0.0, w))[self.ends]
+        if len(tps) == 0 or tps[-1] <= 0:
+            return 0.0
+        seen = tps + fps
+        precision = np.divide(tps, seen, out=np.zeros_like(tps), where=seen > 0)
+        gained = np.diff(np.r_[0.0, tps / tps[-1]])
+        return float(np.sum(gained * precision))
+
+
 def average_precision(y: np.ndarray, score: np.ndarray, sample_weight=None) -> float:
     """Average precision of a ranking, as scikit-learn's, without its checks.
 
@@ -178,20 +213,59 @@ def average_precision(y: np.ndarray, score: np.ndarray, sample_weight=None) -> f
     float
         The average precision; 0 when no positive has weight.
     """
-    order = np.argsort(score, kind="mergesort")[::-1]
-    score = score[order]
-    pos = np.asarray(y, dtype=bool)[order]
-    w = np.ones(len(pos)) if sample_weight is None else sample_weight[order]
-    # the last sample of each run of equal scores closes a threshold
-    ends = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]
-    tps = np.cumsum(np.where(pos, w, 0.0))[ends]
-    fps = np.cumsum(np.where(pos, 0.0, w))[ends]
-    if len(tps) == 0 or tps[-1] <= 0:
-        return 0.0
-    seen = tps + fps
-    precision = np.divide(tps, seen, out=np.zeros_like(tps), where=seen > 0)
-    gained = np.diff(np.r_[0.0, tps / tps[-1]])
-    return float(np.sum(gained * precision))
+    return _Ranking(y, score).average_precision(sample_weight)
+
+
+class _Scorer:
+    """:func:`ranking_score` of fixed logits and labels, for many sample weights.
+
+    The rankings (one per scored class) are sorted once; see
+    :func:`ranking_score` for the parameters.
+    """
+
+    def __init__(self, logits, true, n_classes: int, class_weight=None) -> None:
+        z = np.asarray(logits, dtype=np.float64)
+        self.true = np.asarray(true)
+        self.rankings: list[tuple[int, _Ranking]] = []
+        self.defined = self.true.size > 0 and not np.isnan(z).any()
+        if not self.defined:
+            return
+        z = np.clip(z, -1e30, 1e30)  # infinite logits still rank
+        self.class_weight = (
+            None
+            if class_weight is None
+            else np.asarray(class_weight, dtype=np.float64)[self.true]
+        )
+        if n_classes == 2:
+            z = z.reshape(len(self.true), -1)[:, -1]
+            self.binary = True
+            self.rankings = [(1, _Ranking(self.true == 1, z))]
+            return
+        self.binary = False
+        z = z.reshape(len(self.true), n_classes)
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        self.rankings = [
+            (c, _Ranking(self.true == c, logp[:, c]))
+            for c in range(n_classes)
+            if (self.true == c).any()
+        ]
+
+    def score(self, sample_weight=None) -> float:
+        """The ranking score under ``sample_weight`` (None: every sample once)."""
+        if not self.defined:
+            return 0.0
+        sw, true = self.class_weight, self.true
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            sw = w if sw is None else sw * w
+            true = np.where(w > 0, true, -1)  # a class must occur with weight
+        if self.binary:
+            if not (true == 1).any():
+                return 0.0
+            return self.rankings[0][1].average_precision(sw)
+        aps = [r.average_precision(sw) for c, r in self.rankings if (true == c).any()]
+        return float(np.mean(aps)) if aps else 0.0
 
 
 def ranking_score(
@@ -230,32 +304,7 @@ def ranking_score(
         In [0, 1]; 0 when undefined (no positive sample) or when a logit is
         NaN (a diverged program).
     """
-    z = np.asarray(logits, dtype=np.float64)
-    true = np.asarray(true)
-    if true.size == 0 or np.isnan(z).any():
-        return 0.0
-    z = np.clip(z, -1e30, 1e30)  # infinite logits still rank
-    sw = None
-    if class_weight is not None:
-        sw = np.asarray(class_weight, dtype=np.float64)[true]
-    if sample_weight is not None:
-        w = np.asarray(sample_weight, dtype=np.float64)
-        sw = w if sw is None else sw * w
-        true = np.where(w > 0, true, -1)  # a class must occur with weight
-    if n_classes == 2:
-        z = z.reshape(len(true), -1)[:, -1]
-        if not (true == 1).any():
-            return 0.0
-        return average_precision(true == 1, z, sw)
-    z = z.reshape(len(true), n_classes)
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    aps = [
-        average_precision(true == c, logp[:, c], sw)
-        for c in range(n_classes)
-        if (true == c).any()
-    ]
-    return float(np.mean(aps)) if aps else 0.0
+    return _Scorer(logits, true, n_classes, class_weight).score(sample_weight)
 
 
 def paired_score_se(
@@ -276,6 +325,8 @@ def paired_score_se(
     difference, much smaller than either score's own. Resampling is by
     ``groups`` (for example the sequence of each frame, since the frames of
     one sequence are not independent), with Poisson(1) counts per group.
+    Each model's ranking is sorted once; a resample then costs a weighted
+    cumulative sum.
 
     Parameters
     ----------
@@ -308,11 +359,10 @@ def paired_score_se(
         groups = np.arange(true.size)
     _, owner = np.unique(np.asarray(groups), return_inverse=True)
     rng = np.random.default_rng(random_state)
+    a = _Scorer(logits_a, true, n_classes, class_weight)
+    b = _Scorer(logits_b, true, n_classes, class_weight)
     diffs = []
     for _ in range(n_boot):
         w = rng.poisson(1.0, owner.max() + 1)[owner]
-        diffs.append(
-            ranking_score(logits_a, true, n_classes, class_weight, w)
-            - ranking_score(logits_b, true, n_classes, class_weight, w)
-        )
+        diffs.append(a.score(w) - b.score(w))
     return float(np.std(diffs))

@@ -204,3 +204,30 @@ def test_average_precision_is_scikit_learns(seed):
             continue
         want = average_precision_score(y, z, sample_weight=w)
         assert average_precision(y, z, w) == pytest.approx(want, abs=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_paired_score_se_sorts_once_with_the_same_result(n_classes):
+    from sklearn_dpads.metrics import paired_score_se, ranking_score
+
+    rng = np.random.RandomState(0)
+    n = 300
+    y = rng.randint(0, n_classes, n)
+    shape = (n,) if n_classes == 2 else (n, n_classes)
+    za = rng.randn(*shape).round(1)  # ties between scores too
+    zb = za + 0.3 * rng.randn(*shape)
+    groups = np.repeat(np.arange(60), 5)
+    cw = np.linspace(1.0, 2.0, n_classes)
+    got = paired_score_se(za, zb, y, n_classes, groups=groups, class_weight=cw)
+    # the plain form: every resample scored from scratch
+    _, owner = np.unique(groups, return_inverse=True)
+    boot = np.random.default_rng(0)
+    diffs = []
+    for _ in range(100):
+        w = boot.poisson(1.0, owner.max() + 1)[owner]
+        diffs.append(
+            ranking_score(za, y, n_classes, cw, w)
+            - ranking_score(zb, y, n_classes, cw, w)
+        )
+    assert got == float(np.std(diffs))
+    assert got > 0
