@@ -32,6 +32,10 @@ __all__ = ["FitPlan", "make_plan", "resolve_future_frames"]
 SEARCH_TIME_SHARE = 0.85
 #: Longest kernel window of the default DSL, in frames.
 MAX_KERNEL = 16
+#: Most frames (of both splits together) the local search trains its
+#: neighbours on; larger data is subsampled for it, and the program it ends on
+#: is fine-tuned on all the data again.
+MAX_GROW_FRAMES = 600_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ class FitPlan:
     future_frames : int
         Frames after a labelled frame that its decision reads (per-frame
         labels; 0 otherwise), see :func:`resolve_future_frames`.
+    grow_train, grow_arch : ndarray of int or None
+        The splits restricted to the local search's subsample
+        (:data:`MAX_GROW_FRAMES`); None: the whole splits.
     """
 
     dsl: DSL
@@ -107,6 +114,8 @@ class FitPlan:
     search_time: float | None
     total_time: float | None
     future_frames: int = 0
+    grow_train: np.ndarray | None = None
+    grow_arch: np.ndarray | None = None
 
 
 def effective_batch_size(batch_size: int, n: int, min_steps: int = 4) -> int:
@@ -344,6 +353,15 @@ def make_plan(
         search_train = idx_train[np.isin(idx_train, keep)]
         search_arch = idx_arch[np.isin(idx_arch, keep)]
 
+    grow_train = grow_arch = None
+    if x.ndim == 3:
+        grow_cap = max(200, int(MAX_GROW_FRAMES // max(float(lengths.mean()), 1.0)))
+        if n > grow_cap:
+            seed = (_int_seed(subsample_ss) + 1) % 2**31
+            keep = subsample_indices(n, grow_cap, strat, seed)
+            grow_train = idx_train[np.isin(idx_train, keep)]
+            grow_arch = idx_arch[np.isin(idx_arch, keep)]
+
     threshold, offset = _threshold_policy(est, n_classes)
     trainer = TrainerSettings(
         n_classes=n_classes,
@@ -404,4 +422,6 @@ def make_plan(
         search_time=None if max_time is None else SEARCH_TIME_SHARE * max_time,
         total_time=max_time,
         future_frames=future_frames,
+        grow_train=grow_train,
+        grow_arch=grow_arch,
     )

@@ -158,7 +158,25 @@ def run_plan(
         if reporter is not None and plan.finetune_epochs > 0:
             reporter.finetune_done(tuned.epochs, grow=grow)
         if grow:
-            tuned = _grow(plan, train, held, tuned, reporter, fit_clock)
+            gtrain, gheld = train, held
+            if plan.grow_train is not None:  # large data: a subsample of it
+                gtrain = data.subset(plan.grow_train)
+                gheld = data.subset(plan.grow_arch)
+            before = tuned.module.program
+            tuned = _grow(plan, gtrain, gheld, tuned, reporter, fit_clock)
+            if gtrain is not train and tuned.module.program != before:
+                # the program moved to was trained on the subsample
+                tuned = tune(
+                    copy.deepcopy(tuned.module),
+                    train,
+                    held,
+                    plan.trainer,
+                    max_epochs=plan.finetune_epochs,
+                    patience=plan.finetune_patience,
+                    batch_size=plan.finetune_batch_size,
+                    seed=plan.finetune_seed,
+                    clock=fit_clock,
+                )
             if reporter is not None:
                 reporter.grow_done(tuned.module.program, tuned.score)
         if plan.n_classes == 2:

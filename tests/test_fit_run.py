@@ -99,3 +99,43 @@ def test_the_local_search_keeps_a_program_no_edit_beats(seq_data, fast_params):
     found = run_plan(plan, data, None, program=Program.parse("(last5_avg (affine_x0))"))
     # the planted rule: nothing one edit away is better by more than the noise
     assert found.program == Program.parse("(last5_avg (affine_x0))")
+
+
+def test_the_local_search_subsamples_large_data(monkeypatch, fast_params):
+    X, y = _ite_data()
+    est = ProgramSynthesisClassifier(**fast_params)
+    plan, _ = _plan(est, X, y)
+    assert plan.grow_train is None and plan.grow_arch is None  # 1,800 frames
+    monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_GROW_FRAMES", 1200)
+    plan, _ = _plan(est, X, y)
+    assert len(plan.grow_train) + len(plan.grow_arch) == 200  # 1,200 frames of 6
+    assert set(plan.grow_train) <= set(plan.idx_train)
+    assert set(plan.grow_arch) <= set(plan.idx_arch)
+    again, _ = _plan(clone(est), X, y)
+    np.testing.assert_array_equal(again.grow_train, plan.grow_train)
+    # the search's own subsample and seeds are not touched by it
+    monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_GROW_FRAMES", 10**9)
+    full, _ = _plan(clone(est), X, y)
+    np.testing.assert_array_equal(full.search_train, plan.search_train)
+    assert full.seed == plan.seed and full.finetune_seed == plan.finetune_seed
+
+
+def test_a_subsampled_local_search_still_grows_and_tunes_on_all(
+    monkeypatch, fast_params
+):
+    monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_GROW_FRAMES", 1200)
+    X, y = _ite_data()
+    params = {
+        **fast_params,
+        "program_epochs": 30,
+        "finetune_epochs": 60,
+        "lr": 0.05,
+        "grow_steps": 1,
+        "max_depth": 4,
+    }
+    plan, data = _plan(ProgramSynthesisClassifier(**params), X, y)
+    assert plan.grow_train is not None
+    found = run_plan(plan, data, None, program=Program.parse("(last3_avg (affine))"))
+    assert "ite" in found.program.symbols()
+    z = found.module(data.x.double(), data.lengths)[:, 0].detach().numpy()
+    assert ((z + found.logit_offset > 0) == y).mean() > 0.85
