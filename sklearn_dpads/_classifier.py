@@ -389,9 +389,9 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         scaler = clone(plan.scaler).fit(real_frames(x, lengths).astype(np.float64))
         xs = scale_padded(scaler, x, lengths)
         L = plan.future_frames
-        if L:  # the decision about frame t is the output at frame t + L
-            xs, lengths = delay_sequences(xs, lengths, L)
-            y_enc = delay_labels(y_enc, L)
+        # the decision about frame t is the output at frame t + L
+        xs, lengths = delay_sequences(xs, lengths, L)
+        y_enc = delay_labels(y_enc, L)
         data = SequenceDataset(xs, lengths if x.ndim == 3 else None, y_enc)
         reporter = SearchReporter(
             self.verbose, lambda p: p.pretty(plan.dsl), "[ProgramSynthesisClassifier]"
@@ -427,9 +427,8 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
         x, lengths, _ = check_X(self, X, reset=False)
         xs = scale_padded(self.scaler_, x, lengths)
         L = self._delay()
-        if L:
-            xs, lengths_d = delay_sequences(xs, lengths, L)
-        ds = SequenceDataset(xs, (lengths_d if L else lengths) if x.ndim == 3 else None)
+        xs, run_lengths = delay_sequences(xs, lengths, L)
+        ds = SequenceDataset(xs, run_lengths if x.ndim == 3 else None)
         chunk = self.predict_chunk_frames
         chunk = None if chunk is None else int(chunk)
         with torch_threads(self.n_threads):

@@ -270,6 +270,17 @@ def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(rng.randint(0, 2**31 - 1)))
 
 
+def _restrict(idx_train, idx_arch, n: int, cap: int, strat, seed: int):
+    """The two splits restricted to a subsample of ``cap`` of the ``n`` sequences.
+
+    The splits themselves when ``n <= cap``.
+    """
+    if n <= cap:
+        return idx_train, idx_arch
+    keep = subsample_indices(n, cap, strat, seed)
+    return idx_train[np.isin(idx_train, keep)], idx_arch[np.isin(idx_arch, keep)]
+
+
 def _int_seed(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(1)[0] >> 1)
 
@@ -343,24 +354,19 @@ def make_plan(
     idx_train, idx_arch = split_indices(
         n, strat, est.validation_fraction, _int_seed(split_ss)
     )
-    search_train, search_arch = idx_train, idx_arch
+    mean_len = max(float(lengths.mean()), 1.0) if x.ndim == 3 else 1.0
     cap = est.max_search_samples or n
     if est.max_search_frames is not None and x.ndim == 3:
-        mean_len = max(float(lengths.mean()), 1.0)
         cap = min(cap, max(200, int(est.max_search_frames // mean_len)))
-    if n > cap:
-        keep = subsample_indices(n, cap, strat, _int_seed(subsample_ss))
-        search_train = idx_train[np.isin(idx_train, keep)]
-        search_arch = idx_arch[np.isin(idx_arch, keep)]
-
+    seed = _int_seed(subsample_ss)
+    search_train, search_arch = _restrict(idx_train, idx_arch, n, cap, strat, seed)
     grow_train = grow_arch = None
     if x.ndim == 3:
-        grow_cap = max(200, int(MAX_GROW_FRAMES // max(float(lengths.mean()), 1.0)))
+        grow_cap = max(200, int(MAX_GROW_FRAMES // mean_len))
         if n > grow_cap:
-            seed = (_int_seed(subsample_ss) + 1) % 2**31
-            keep = subsample_indices(n, grow_cap, strat, seed)
-            grow_train = idx_train[np.isin(idx_train, keep)]
-            grow_arch = idx_arch[np.isin(idx_arch, keep)]
+            grow_train, grow_arch = _restrict(
+                idx_train, idx_arch, n, grow_cap, strat, (seed + 1) % 2**31
+            )
 
     threshold, offset = _threshold_policy(est, n_classes)
     trainer = TrainerSettings(

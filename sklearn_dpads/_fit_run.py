@@ -143,17 +143,21 @@ def run_plan(
         held_ap = float("nan")
 
         train = data.subset(plan.idx_train)
-        tuned = tune(
-            module,
-            train,
-            held,
-            plan.trainer,
-            max_epochs=plan.finetune_epochs,
-            patience=plan.finetune_patience,
-            batch_size=plan.finetune_batch_size,
-            seed=plan.finetune_seed,
-            clock=fit_clock,
-        )
+
+        def finetune(start):
+            return tune(
+                start,
+                train,
+                held,
+                plan.trainer,
+                max_epochs=plan.finetune_epochs,
+                patience=plan.finetune_patience,
+                batch_size=plan.finetune_batch_size,
+                seed=plan.finetune_seed,
+                clock=fit_clock,
+            )
+
+        tuned = finetune(module)
         grow = plan.grow_steps > 0 and plan.finetune_epochs > 0
         if reporter is not None and plan.finetune_epochs > 0:
             reporter.finetune_done(tuned.epochs, grow=grow)
@@ -166,17 +170,7 @@ def run_plan(
             tuned = _grow(plan, gtrain, gheld, tuned, reporter, fit_clock)
             if gtrain is not train and tuned.module.program != before:
                 # the program moved to was trained on the subsample
-                tuned = tune(
-                    copy.deepcopy(tuned.module),
-                    train,
-                    held,
-                    plan.trainer,
-                    max_epochs=plan.finetune_epochs,
-                    patience=plan.finetune_patience,
-                    batch_size=plan.finetune_batch_size,
-                    seed=plan.finetune_seed,
-                    clock=fit_clock,
-                )
+                tuned = finetune(copy.deepcopy(tuned.module))
             if reporter is not None:
                 reporter.grow_done(tuned.module.program, tuned.score)
         if plan.n_classes == 2:

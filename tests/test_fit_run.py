@@ -69,16 +69,19 @@ def _ite_data(n=300, seed=0):
     return X, (value[:, -3:].mean(axis=1) > 0).astype(int)
 
 
+# enough training for the local search to grow an ite on _ite_data
+GROW = {
+    "program_epochs": 30,
+    "finetune_epochs": 60,
+    "lr": 0.05,
+    "grow_steps": 1,
+    "max_depth": 4,
+}
+
+
 def test_the_local_search_grows_a_linear_program_into_an_ite(fast_params):
     X, y = _ite_data()
-    params = {
-        **fast_params,
-        "program_epochs": 30,
-        "finetune_epochs": 60,
-        "lr": 0.05,
-        "grow_steps": 1,
-        "max_depth": 4,
-    }
+    params = {**fast_params, **GROW}
     plan, data = _plan(ProgramSynthesisClassifier(**params), X, y)
     found = run_plan(plan, data, None, program=Program.parse("(last3_avg (affine))"))
     assert "ite" in found.program.symbols()
@@ -125,14 +128,7 @@ def test_a_subsampled_local_search_still_grows_and_tunes_on_all(
 ):
     monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_GROW_FRAMES", 1200)
     X, y = _ite_data()
-    params = {
-        **fast_params,
-        "program_epochs": 30,
-        "finetune_epochs": 60,
-        "lr": 0.05,
-        "grow_steps": 1,
-        "max_depth": 4,
-    }
+    params = {**fast_params, **GROW}
     plan, data = _plan(ProgramSynthesisClassifier(**params), X, y)
     assert plan.grow_train is not None
     found = run_plan(plan, data, None, program=Program.parse("(last3_avg (affine))"))

@@ -289,15 +289,13 @@ def explain_program(
     if classes is None:
         classes = [0, 1] if k == 1 else list(range(k))
     d = ctx.delay
-    if not d:
-        return explain_module(
-            module, z, lengths, ctx, description, classes=np.asarray(classes)
-        )
-    T = z.shape[1]
     zd, lengths_d = delay_sequences(z, lengths, d)
     expl = explain_module(
         module, zd, lengths_d, ctx, description, classes=np.asarray(classes)
     )
+    if not d:
+        return expl
+    T = z.shape[1]
     # frame t's decision is the output at t + d: drop the first d outputs
     for name in (
         "contributions",

@@ -225,7 +225,8 @@ def delay_sequences(
     lengths : ndarray of shape (n,)
         The real frames of every sequence (at least 1).
     delay : int
-        Frames to add (0: ``x`` and ``lengths`` are returned as they are).
+        Frames to add (0: ``x`` and ``lengths`` are returned as they are,
+        whatever they are: tabular rows and None too).
 
     Returns
     -------
@@ -235,9 +236,9 @@ def delay_sequences(
     lengths_delayed : ndarray of shape (n,)
         ``lengths + delay``.
     """
-    lengths = np.asarray(lengths, dtype=np.int64)
     if delay == 0:
         return x, lengths
+    lengths = np.asarray(lengths, dtype=np.int64)
     n, T = x.shape[:2]
     out = np.zeros((n, T + delay) + x.shape[2:], dtype=x.dtype)
     out[:, :T] = x

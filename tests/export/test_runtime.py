@@ -240,17 +240,19 @@ def test_stream_pushes_frames_through_the_root_step(exported):
     assert stream.decision() == 0.5
 
 
-def test_entry_points_on_sequences(exported):
-    def root(xs):  # logit of every prefix: running sum of feature 0
-        total, out = 0.0, []
-        for x in xs:
-            total += x[0]
-            out.append([total])
-        return out
+def _running_sum(xs):
+    """A root function: the logit of every prefix is the sum of its feature 0."""
+    total, out = 0.0, []
+    for x in xs:
+        total += x[0]
+        out.append([total])
+    return out
 
+
+def test_entry_points_on_sequences(exported):
     X = [[[1.0], [-3.0]], [[0.5], [math.nan]]]
     exported(N_FEATURES=1, CENTER=None, SCALE=None, CLIP=None, LOGIT_OFFSET=0.5)
-    exported(CLASSES=["no", "yes"], _n=root, _dp_score=rt._dp_score_binary)
+    exported(CLASSES=["no", "yes"], _n=_running_sum, _dp_score=rt._dp_score_binary)
     exported(_dp_proba=rt._dp_proba_binary, _dp_outputs=rt._dp_outputs_last)
     assert rt.decision_function(X) == [-1.5, 1.0]
     assert rt.predict(X) == ["no", "yes"]
@@ -261,16 +263,9 @@ def test_entry_points_on_sequences(exported):
 
 
 def test_steps_with_a_delay_read_the_last_frame_repeated(exported):
-    def root(xs):  # logit of every prefix: running sum of feature 0
-        total, out = 0.0, []
-        for x in xs:
-            total += x[0]
-            out.append([total])
-        return out
-
     X = [[[1.0], [-3.0], [4.0]], [[0.5], [math.nan]]]
     exported(N_FEATURES=1, CENTER=None, SCALE=None, CLIP=None, LOGIT_OFFSET=0.0)
-    exported(CLASSES=["no", "yes"], _n=root, _dp_score=rt._dp_score_binary)
+    exported(CLASSES=["no", "yes"], _n=_running_sum, _dp_score=rt._dp_score_binary)
     exported(_dp_proba=rt._dp_proba_binary, _dp_outputs=rt._dp_outputs_steps)
     exported(DELAY=2)
     # frame t's decision is the output at t + 2, the last frame repeated twice
