@@ -221,7 +221,9 @@ def _grow(plan: FitPlan, train, held, tuned: Tuned, reporter, clock) -> Tuned:
     warm_epochs = -(-plan.trainer.program_epochs // 2)
     best = grow_program(
         GrowCandidate(program, tuned.score, candidates.cost(program), tuned),
-        neighbours=lambda p: neighbours(p, plan.dsl, plan.hole, plan.search.max_depth),
+        neighbours=lambda p: neighbours(
+            p, plan.dsl, plan.hole, plan.search.max_depth, reshape=plan.reshape
+        ),
         train=lambda ps, ss, parent: candidates.screen(
             ps, ss, parent, warm_epochs=warm_epochs
         ),

@@ -199,6 +199,7 @@ def default_dsl(
     difference: bool = False,
     fold_width: int | None = None,
     kernel_windows: Sequence[int] = (),
+    windows: Sequence[int] = (),
 ) -> DSL:
     """The dPads/NEAR DSL over ``n_features`` inputs.
 
@@ -249,6 +250,12 @@ def default_dsl(
         weights are a bump over the lags with a learned centre and width (see
         :func:`~sklearn_dpads.kinds.kernel_window_production`). They come
         after the fixed windows.
+    windows : sequence of int, default=()
+        Lengths ``K`` of further fixed windows ``last<K>_avg``, the mean of
+        ``f`` over the last ``K`` frames (for example the whole of a long
+        clip). They come after the other productions, before
+        ``extra_productions``; a length of a default window (3, 5, 6, 10)
+        is an error.
 
     Returns
     -------
@@ -258,10 +265,17 @@ def default_dsl(
     Raises
     ------
     GrammarError
-        If a filter length is not an int >= 1 or is repeated, or
-        ``fold_width`` is not an int >= 1.
+        If a filter or window length is not an int >= 1 or is repeated, a
+        window length is one of the default windows', or ``fold_width`` is
+        not an int >= 1.
     """
     groups = resolve_feature_groups(n_features, feature_groups, feature_names)
+    fixed = _lengths(windows, "windows", "window length")
+    if clash := sorted(set(fixed) & {3, 5, 6, 10}):
+        raise GrammarError(
+            f"windows repeats the default window length(s) {clash}: "
+            f"last{clash[0]}_avg is in the default DSL already."
+        )
     prods = [
         map_production(),
         map_prefixes_production(),
@@ -303,6 +317,7 @@ def default_dsl(
             prods.append(filter_production(f"filter{K}", K, None, None))
     if constant:
         prods.append(constant_production("const"))
+    prods += [window_production(unique(f"last{K}_avg"), K - 1) for K in fixed]
     prods.extend(extra_productions)
     return DSL(
         prods, n_features, list(feature_names) if feature_names is not None else None

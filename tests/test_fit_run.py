@@ -135,3 +135,34 @@ def test_a_subsampled_local_search_still_grows_and_tunes_on_all(
     assert "ite" in found.program.symbols()
     z = found.module(data.x.double(), data.lengths)[:, 0].detach().numpy()
     assert ((z + found.logit_offset > 0) == y).mean() > 0.85
+
+
+def _energy_data(n=300, T=24, seed=0):
+    # which of two limbs moves more over the clip: a rule of frame differences
+    rng = np.random.RandomState(seed)
+    amplitude = np.exp(rng.normal(0, 0.5, size=(n, 2)))
+    steps = rng.normal(size=(n, T, 4)) * np.repeat(amplitude, 2, axis=1)[:, None, :]
+    X = rng.normal(0, 2, size=(n, 1, 4)) + np.cumsum(steps, axis=1)
+    energy = np.diff(X, axis=1) ** 2
+    y = energy[:, :, 2:].sum(2).mean(1) > energy[:, :, :2].sum(2).mean(1)
+    return X.astype(np.float32), y.astype(int)
+
+
+def test_the_local_search_reads_a_long_clip_on_its_frame_differences(fast_params):
+    X, y = _energy_data()
+    est = ProgramSynthesisClassifier(feature_groups={"a": [0, 1], "b": [2, 3]})
+    params = {**fast_params, **GROW}
+    plan, data = _plan(est.set_params(**params), X, y)
+    assert plan.reshape  # 24 frames, one label each
+    start = Program.parse("(last24_avg (multiply (affine) (affine)))")
+    found = run_plan(plan, data, None, program=start)
+    assert found.program == Program.parse(
+        "(diff (last24_avg (multiply (affine) (affine))))"
+    )
+    z = found.module(data.x.double(), data.lengths)[:, 0].detach().numpy()
+    assert ((z + found.logit_offset > 0) == y).mean() > 0.9
+    # the energy of the positions themselves is no rule of this data
+    plan, data = _plan(clone(est).set_params(grow_steps=0), X, y)
+    plain = run_plan(plan, data, None, program=start)
+    z = plain.module(data.x.double(), data.lengths)[:, 0].detach().numpy()
+    assert ((z + plain.logit_offset > 0) == y).mean() < 0.7

@@ -1,15 +1,28 @@
 """Programs one edit away from a program: the moves of the local search.
 
-Three kinds of edit, all typed by the grammar:
+Three kinds of edit, and with ``reshape`` three more (and the swap of a
+repeated leaf everywhere), all typed by the grammar:
 
 * **Leaf swap**: a leaf is replaced by another leaf that fills the same hole
   (``affine`` by ``affine[distance]``, a group leaf by the full leaf or by
-  another group's).
+  another group's); with ``reshape``, a leaf that occurs more than once is
+  also replaced everywhere at once (``multiply(affine[a], affine[a])`` by
+  ``multiply(affine, affine)``).
 * **Branch**: a subtree ``S`` that is not itself a branch is replaced by
   ``ite(C, S, S)`` (any production whose kind is
   :attr:`~sklearn_dpads.grammar.Kind.branching`), where the condition ``C``
   is ``S`` with every affine leaf narrowed to one feature group: "if the mean
   distance is small, one linear rule, else another".
+* **Square** (``reshape``): an affine leaf ``L`` is replaced by ``multiply(L, L)`` (any
+  production whose kind has the ``"product"`` algebra), the two factors
+  trained apart: a quadratic of the same features, such as a movement energy
+  ``(w . dx)**2`` or an interaction of two directions.
+* **Relabel** (``reshape``): an inner node's production is replaced by another that takes
+  the same arguments (``last5_avg`` by ``last10_avg`` or a kernel window,
+  ``add`` by ``multiply``), the arguments kept.
+* **Wrap** (``reshape``): a subtree ``S`` is replaced by ``U(S)`` for a production ``U``
+  whose one argument has the type of the hole it fills (``diff(S)``: the same
+  function read on the frame differences).
 * **Prune**: a subtree is replaced by one of its own arguments that fills the
   same hole (``ite(C, A, B)`` by ``A``, ``add(f, g)`` by ``f``).
 
@@ -28,9 +41,14 @@ __all__ = ["neighbours"]
 
 
 def neighbours(
-    program: Program, dsl: DSL, hole: FunctionType, max_depth: int | None = None
+    program: Program,
+    dsl: DSL,
+    hole: FunctionType,
+    max_depth: int | None = None,
+    *,
+    reshape: bool = True,
 ) -> list[Program]:
-    """Every program one leaf swap, branch or prune away from ``program``.
+    """Every program one edit away from ``program``.
 
     Parameters
     ----------
@@ -42,13 +60,18 @@ def neighbours(
         The program's type.
     max_depth : int or None, default=None
         Leave out programs deeper than this (None: no limit).
+    reshape : bool, default=True
+        Include the reshaping edits: squares, relabels, wraps and the swap
+        of a repeated leaf everywhere. False: leaf swaps, prunes and
+        branches only.
 
     Returns
     -------
     list of Program
         The distinct neighbours, each well typed, in a fixed order: by node
-        in depth-first order; at each node its leaf swaps, prunes, then
-        branches by production order.
+        in depth-first order; at each node its leaf swaps, squares,
+        relabels, wraps, prunes, then branches by production order; then
+        the swaps of a repeated leaf everywhere.
 
     Raises
     ------
@@ -77,6 +100,9 @@ def neighbours(
                 fills = leaf.child_types(node.hole, dsl.n_features)
                 if leaf.name != here.symbol and fills is not None and not fills:
                     keep(_replace(program, node.path, Program(leaf.name)))
+        if reshape:
+            for new in _reshaped(node, here, dsl):
+                keep(_replace(program, node.path, new))
         for child in here.children:
             keep(_replace(program, node.path, child))
         if node.production.kind.branching:
@@ -88,8 +114,52 @@ def neighbours(
                     continue
                 grown = Program(branch.name, (condition, here, here))
                 keep(_replace(program, node.path, grown))
+    if reshape:
+        symbols = _leaf_symbols(program)
+        for symbol in dict.fromkeys(symbols):
+            if symbols.count(symbol) < 2:
+                continue
+            for leaf in leaves:
+                if leaf.name != symbol:
+                    keep(_rename_leaf(program, symbol, leaf.name))
     out.pop(str(program), None)
     return list(out.values())
+
+
+def _reshaped(node: TypedNode, here: Program, dsl: DSL):
+    """The squares, relabels and wraps of one node (typed by the caller)."""
+    kind = node.production.kind
+    if kind.affine_leaf:
+        for product in dsl.productions:
+            if product.kind.algebra == "product" and product.arity == 2:
+                yield Program(product.name, (here, here))
+    if here.children:
+        for other in dsl.productions:
+            if (
+                other.name != here.symbol
+                and other.kind.role == kind.role
+                and other.arity == len(here.children)
+            ):
+                yield Program(other.name, here.children)
+    for wrapper in dsl.productions:
+        if wrapper.arity == 1 and wrapper.child_types(node.hole, dsl.n_features) == (
+            node.hole,
+        ):
+            yield Program(wrapper.name, (here,))
+
+
+def _leaf_symbols(program: Program) -> list[str]:
+    if not program.children:
+        return [program.symbol]
+    return [s for c in program.children for s in _leaf_symbols(c)]
+
+
+def _rename_leaf(program: Program, old: str, new: str) -> Program:
+    if not program.children:
+        return Program(new) if program.symbol == old else program
+    return Program(
+        program.symbol, tuple(_rename_leaf(c, old, new) for c in program.children)
+    )
 
 
 def _is_group_leaf(production) -> bool:

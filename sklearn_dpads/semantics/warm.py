@@ -13,6 +13,9 @@ instead of from scratch:
 * a node of the same production as its parent's node, with weights of the
   same shapes, takes that node's own weights, and its arguments are matched
   in turn;
+* a node of another production over the same arguments (``last6_avg``
+  relabelled ``last50_avg``, ``add`` relabelled ``multiply``) keeps its own
+  fresh weights, and its arguments are matched in turn;
 * anything else (a swapped leaf) keeps its fresh weights.
 
 Programs that do not line up with the parent this way (a prune, which moves
@@ -32,7 +35,7 @@ __all__ = ["lines_up", "warm_start"]
 
 
 def lines_up(program: Program, parent: Program) -> bool:
-    """Whether ``program`` is ``parent`` with leaves swapped and subtrees grown into branches.
+    """Whether ``program`` is ``parent`` with leaves swapped, nodes relabelled and subtrees grown into branches.
 
     Parameters
     ----------
@@ -42,9 +45,10 @@ def lines_up(program: Program, parent: Program) -> bool:
     Returns
     -------
     bool
-        True when every node of ``parent`` has its place in ``program``: the
-        same production with arguments that line up, a leaf in place of a
-        leaf, or a branch ``ite(C, S, S)`` in place of ``S``.
+        True when every node of ``parent`` has its place in ``program``: a
+        production (the same or another) with as many arguments that line
+        up, a leaf in place of a leaf, or a branch ``ite(C, S, S)`` in place
+        of ``S``.
     """
     if program == parent:
         return True
@@ -52,10 +56,10 @@ def lines_up(program: Program, parent: Program) -> bool:
         return True
     if not program.children and not parent.children:
         return True  # a swapped leaf
-    return (
-        program.symbol == parent.symbol
-        and len(program.children) == len(parent.children)
-        and all(lines_up(a, b) for a, b in zip(program.children, parent.children))
+    # the same production, or another one over the same arguments (a
+    # relabelled window): the arguments line up in turn
+    return len(program.children) == len(parent.children) and all(
+        lines_up(a, b) for a, b in zip(program.children, parent.children)
     )
 
 
@@ -79,12 +83,14 @@ def warm_start(module: ProgramModule, parent: ProgramModule) -> int | None:
     int or None
         The number of nodes whose weights were copied (nodes without weights
         included); None, and nothing copied, when the programs do not line
-        up (:func:`lines_up`).
+        up (:func:`lines_up`) or no node could take its parent's weights.
     """
     if not lines_up(module.program, parent.program):
         return None
     with torch.no_grad():
-        return _match(module.tree, module.program, parent.tree, parent.program)
+        copied = _match(module.tree, module.program, parent.tree, parent.program)
+    # a relabelled node whose arguments could take nothing is a fresh start
+    return None if copied == 0 and module.program.children else copied
 
 
 def _match(new, new_program: Program, old, old_program: Program) -> int:
@@ -95,9 +101,14 @@ def _match(new, new_program: Program, old, old_program: Program) -> int:
             return _match(new.args[1], then, old, old_program) + _match(
                 new.args[2], other, old, old_program
             )
-    if new_program.symbol != old_program.symbol or not _same_shapes(new, old):
+    if len(new_program.children) != len(old_program.children):
+        return 0
+    if new_program.symbol == old_program.symbol and _same_shapes(new, old):
+        copied = _copy_own(new, old)
+    elif new_program.children:
+        copied = 0  # a relabelled node keeps its fresh weights, not its arguments
+    else:
         return 0  # a swapped leaf, or a node that cannot take the weights
-    copied = _copy_own(new, old)
     for i, (a, b) in enumerate(zip(new_program.children, old_program.children)):
         copied += _match(new.args[i], a, old.args[i], b)
     return copied

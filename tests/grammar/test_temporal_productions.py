@@ -237,3 +237,29 @@ def test_default_dsl_filter_names_stay_unique():
 def test_default_dsl_bad_filters(filters, match):
     with pytest.raises(GrammarError, match=match):
         default_dsl(2, filters=filters)
+
+
+# default_dsl(windows=...) --------------------------------------------------------
+
+
+def test_default_dsl_adds_fixed_windows_before_the_user_productions():
+    extra = window_production("mine", 1)
+    dsl = default_dsl(2, windows=(50, 20), extra_productions=[extra])
+    names = [p.name for p in dsl.productions]
+    assert names[-3:] == ["last50_avg", "last20_avg", "mine"]
+    assert dsl["last50_avg"].params["left"] == 49
+    assert "last50_avg" not in [p.name for p in default_dsl(2).productions]
+
+
+@pytest.mark.parametrize(
+    "windows, match",
+    [
+        ((0,), r"Window length must be an int >= 1, got 0"),
+        ((50, 50), r"windows repeats the length 50"),
+        (50, r"windows must be a sequence of window lengths"),
+        ((10,), r"windows repeats the default window length\(s\) \[10\]"),
+    ],
+)
+def test_default_dsl_bad_windows(windows, match):
+    with pytest.raises(GrammarError, match=match):
+        default_dsl(2, windows=windows)

@@ -44,6 +44,49 @@ def test_a_subtree_grows_into_an_ite_on_each_group():
     assert "(last10_avg (ite (affine_speed) (affine) (affine)))" in out
 
 
+def test_a_repeated_leaf_is_also_swapped_everywhere_at_once():
+    out = _texts("(last10_avg (multiply (affine_speed) (affine_speed)))")
+    assert "(last10_avg (multiply (affine) (affine)))" in out
+    assert "(last10_avg (multiply (affine) (affine_speed)))" in out
+
+
+def test_an_affine_leaf_is_squared_into_a_product_of_two_copies():
+    out = _texts("(last10_avg (affine_speed))")
+    assert "(last10_avg (multiply (affine_speed) (affine_speed)))" in out
+    # a constant is no affine leaf: its square would be a constant again
+    assert not any(
+        "(multiply (const) (const))" in p for p in _texts("(last5_avg (const))")
+    )
+
+
+def test_no_square_without_a_product_in_the_grammar():
+    names = [p for p in DSL.productions if p.kind.algebra != "product"]
+    no_product = DSL.__class__(names, DSL.n_features)
+    out = neighbours(Program.parse("(last10_avg (affine))"), no_product, HOLE)
+    assert out and not any("multiply" in str(p) for p in out)
+
+
+def test_an_inner_node_is_relabelled_to_a_production_of_the_same_arguments():
+    out = _texts("(last5_avg (add (affine_dist) (affine_pos)))")
+    for window in ("last10_avg", "last3_avg", "last6_avg"):
+        assert f"({window} (add (affine_dist) (affine_pos)))" in out
+    assert "(last5_avg (multiply (affine_dist) (affine_pos)))" in out
+    # map reads frames, map_prefixes prefixes: never one for the other
+    frame_hole = parse_type("list[4] -> list[1]")
+    out = neighbours(Program.parse("(map (affine))"), DSL, frame_hole)
+    assert not any(str(p).startswith("(map_prefixes (affine") for p in out)
+
+
+def test_a_sequence_function_is_wrapped_in_diff():
+    dsl = default_dsl(4, {"pos": [0, 1], "dist": [2], "speed": [3]}, difference=True)
+    out = [
+        str(p) for p in neighbours(Program.parse("(last10_avg (affine))"), dsl, HOLE)
+    ]
+    assert "(diff (last10_avg (affine)))" in out
+    # diff wraps sequence functions only, never a frame's
+    assert not any("(diff (affine" in p for p in out)
+
+
 def test_an_ite_is_not_grown_into_another_at_its_own_node():
     out = _texts(
         "(ite (last5_avg (affine_dist)) (last5_avg (affine)) (last5_avg (affine)))"
@@ -68,3 +111,20 @@ def test_max_depth_leaves_out_deeper_programs():
 def test_a_program_of_another_type_is_refused():
     with pytest.raises(GrammarError, match="cannot fill a hole"):
         neighbours(Program.parse("(affine)"), DSL, HOLE)
+
+
+def test_without_reshape_only_swaps_prunes_and_branches_are_made():
+    dsl = default_dsl(4, {"pos": [0, 1], "dist": [2], "speed": [3]}, difference=True)
+    start = Program.parse("(last5_avg (add (affine_dist) (affine_dist)))")
+    plain = {str(p) for p in neighbours(start, dsl, HOLE, reshape=False)}
+    full = {str(p) for p in neighbours(start, dsl, HOLE)}
+    assert plain < full
+    for reshaped in (
+        "(last5_avg (multiply (affine_dist) (affine_dist)))",  # relabel
+        "(last5_avg (add (multiply (affine_dist) (affine_dist)) (affine_dist)))",
+        "(diff (last5_avg (add (affine_dist) (affine_dist))))",  # wrap
+        "(last5_avg (add (affine) (affine)))",  # the repeated leaf everywhere
+    ):
+        assert reshaped in full and reshaped not in plain
+    assert "(last5_avg (add (affine) (affine_dist)))" in plain  # a leaf swap
+    assert "(last5_avg (affine_dist))" in plain  # a prune

@@ -71,8 +71,8 @@ def test_a_swapped_leaf_is_fresh_and_the_rest_is_kept():
         # a prune moves a subtree up: nothing is copied, not even the window
         ("(last5_avg (ite (affine_a) (affine) (affine)))", "(last5_avg (affine))"),
         ("(last5_avg (ite (affine_a) (affine_b) (affine)))", "(last5_avg (affine_b))"),
-        # a different root
-        ("(last5_avg (affine))", "(last10_avg (affine))"),
+        # a subtree moved down: a window of a product of it
+        ("(last5_avg (affine))", "(last5_avg (multiply (affine) (affine)))"),
     ],
 )
 def test_what_does_not_line_up_keeps_its_fresh_weights(parent, new):
@@ -80,6 +80,19 @@ def test_what_does_not_line_up_keeps_its_fresh_weights(parent, new):
     assert not lines_up(Program.parse(new), Program.parse(parent))
     assert warm_start(module, trained) is None
     torch.testing.assert_close(module(X), _fresh(new)(X))
+
+
+def test_a_relabelled_node_is_fresh_and_its_arguments_are_kept():
+    parent = _trained("(last5_avg (add (affine) (affine_a)))", 0)
+    new = _fresh("(last10_avg (multiply (affine) (affine_a)))")
+    # the window and the product own no weights; both leaves are copied
+    assert warm_start(new, parent) == 2
+    for path in [(0, 0), (0, 1)]:
+        torch.testing.assert_close(new.own_state(path), parent.own_state(path))
+    # a fold's leaf also reads the running state: nothing fits, a fresh start
+    fold = _fresh("(fold (affine))")
+    assert warm_start(fold, _trained("(last5_avg (affine))", 0)) is None
+    torch.testing.assert_close(fold(X), _fresh("(fold (affine))")(X))
 
 
 def test_lines_up():
@@ -97,4 +110,6 @@ def test_lines_up():
         p("(last5_avg (add (ite (affine_b) (affine) (affine)) (affine_a)))"), parent
     )
     assert not lines_up(p("(last5_avg (affine))"), parent)
-    assert not lines_up(p("(last5_avg (multiply (affine) (affine_a)))"), parent)
+    # a relabelled node over the same arguments
+    assert lines_up(p("(last5_avg (multiply (affine) (affine_a)))"), parent)
+    assert lines_up(p("(last10_avg (add (affine) (affine_a)))"), parent)
