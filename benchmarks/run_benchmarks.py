@@ -259,6 +259,14 @@ def build_model(model: str, seed: int, cfg: dict, meta: dict):
                 kernel_window_production(f"kernel{K}_avg", K)
                 for K in cfg["kernel_windows"]
             ]
+        if cfg.get("quadratic") and meta["feature_groups"] is not None:
+            from sklearn_dpads.kinds import quadratic_production
+
+            params["extra_productions"] = params.get("extra_productions", []) + [
+                quadratic_production(f"quadratic_{g}", list(idx), g)
+                for g, idx in meta["feature_groups"].items()
+                if len(idx) >= 2
+            ]
         return ProgramSynthesisClassifier(**params)
     return make_baseline(
         model,
@@ -640,6 +648,12 @@ def parse_args(argv=None):
         help="add kernel<K>_avg productions (a window with a learned centre and "
         "width over the last K frames) to ours",
     )
+    p.add_argument(
+        "--quadratic",
+        action="store_true",
+        help="add a quadratic leaf (quadratic_production) for every feature "
+        "group of two or more features to ours",
+    )
     p.add_argument("--lstm-epochs", type=int, default=40)
     p.add_argument("--lstm-hidden", type=int, default=64)
     p.add_argument("--n-trees", type=int, default=300)
@@ -688,6 +702,7 @@ def model_config(args, dataset: str) -> dict:
         "device": args.device,
         "ours_params": ours,
         "kernel_windows": list(args.kernel_windows),
+        "quadratic": bool(args.quadratic),
         "lstm_epochs": 3 if args.quick else args.lstm_epochs,
         "lstm_hidden": args.lstm_hidden,
         "n_trees": 50 if args.quick else args.n_trees,

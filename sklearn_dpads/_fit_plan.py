@@ -20,7 +20,12 @@ from sklearn_dpads._threshold import threshold_logit_offset
 from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.production import Production
 from sklearn_dpads.grammar.types import Atom, FunctionType, Seq
-from sklearn_dpads.library import default_dsl, lag_maps, longest_kernel_window
+from sklearn_dpads.library import (
+    default_dsl,
+    lag_maps,
+    longest_kernel_window,
+    search_grammar,
+)
 from sklearn_dpads.preprocessing import SequenceStandardScaler
 from sklearn_dpads.search.driver import SearchConfig, SearchSeeds
 from sklearn_dpads.training.search_trainer import TrainerSettings
@@ -93,6 +98,10 @@ class FitPlan:
         Whether the local search also reshapes programs (squares, relabels,
         ``diff``; see :func:`~sklearn_dpads.search.edits.neighbours`): for
         long per-sequence clips (:func:`long_clips`).
+    search_dsl : DSL or None
+        The differentiable search's grammar, ``dsl`` less its unsearched
+        productions (:func:`~sklearn_dpads.library.search_grammar`); None:
+        ``dsl`` itself. The local search and the fitted program use ``dsl``.
     """
 
     dsl: DSL
@@ -121,6 +130,7 @@ class FitPlan:
     grow_train: np.ndarray | None = None
     grow_arch: np.ndarray | None = None
     reshape: bool = False
+    search_dsl: DSL | None = None
 
 
 def long_clips(label_type: str, n_timesteps: int) -> bool:
@@ -188,7 +198,9 @@ def make_dsl(
     n_timesteps : int, default=1
         Frames of the (padded) sequences; 1 for tabular input. The default
         DSL holds a kernel window over the last ``min(n_timesteps,
-        MAX_KERNEL)`` frames when that is at least 2.
+        MAX_KERNEL)`` frames when that is at least 2, and one quadratic
+        leaf per feature group of two or more features (which the local
+        search, not the differentiable one, reaches).
     input_names : sequence of str or None, default=None
         The input's own feature names (a DataFrame's columns), used when
         the estimator has no ``feature_names``.
@@ -251,6 +263,7 @@ def make_dsl(
         difference=whole and "diff" not in named,
         kernel_windows=kernel,
         windows=windows,
+        quadratic=True,
     )
 
 
@@ -483,4 +496,5 @@ def make_plan(
         grow_train=grow_train,
         grow_arch=grow_arch,
         reshape=long_clips(label_type, x.shape[1] if x.ndim == 3 else 1),
+        search_dsl=search_grammar(dsl),
     )

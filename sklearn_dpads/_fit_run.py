@@ -114,7 +114,7 @@ def run_plan(
         )
         if program is None:
             result = run_search(
-                plan.dsl,
+                plan.dsl if plan.search_dsl is None else plan.search_dsl,
                 plan.hole,
                 trainer,
                 plan.search,

@@ -85,12 +85,29 @@ def _leaf_weights(estimator: Any, path: tuple[int, ...], n_features: int):
     return np.array(leaf.weight, dtype=np.float64), np.array(leaf.bias), cols
 
 
+def _leaf_terms(estimator: Any, path: tuple[int, ...], prod, n_features: int):
+    """``(W, columns)`` of the feature leaf at ``path`` (None if unreadable), where
+    ``columns[k]`` holds the features whose product ``W[:, k]`` weighs (None:
+    it reads a fold accumulator)."""
+    try:
+        leaf = estimator.module_.leaf(path)  # ProgramModule's read API
+    except (AttributeError, KeyError, TypeError):
+        return None
+    cols = [
+        c if all(i < n_features for i in c) else None
+        for c in prod.kind.weight_inputs(prod, leaf)
+    ]
+    return np.array(leaf.weight, dtype=np.float64), cols
+
+
 def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
-    """Contribution of every feature group to the affine leaves of the program.
+    """Contribution of every feature group to the feature leaves of the program.
 
     For each affine leaf of the learned program with weights ``W`` (one row
     per output), the importance of feature ``j`` is the mean over the frames
-    of ``X`` (rows for tabular data) of ``sum_o |W[o, j] * z_j|``, where ``z``
+    of ``X`` (rows for tabular data) of ``sum_o |W[o, j] * z_j|`` (for a
+    quadratic leaf, its squares and products add ``sum_o |Q[o, ij]| mean
+    |z_i z_j|`` to its group), where ``z``
     is the scaled input the program sees, ``estimator.scaler_.transform(x)``
     (``clip((x - center_) / scale_, -clip, clip)``). Features are summed into
     their feature group: the leaf's own group for an ``affine_<group>`` leaf;
@@ -135,23 +152,24 @@ def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
     if frames.shape[0] == 0:
         raise ValueError("X has no frames.")
     z = estimator.scaler_.transform(frames.astype(np.float64))
-    mean_abs_z = np.abs(z).mean(axis=0)  # |w z| averaged = |w| * mean |z|
+    # |w z| averaged = |w| * mean |z|; a product term: |w| * mean |z_i z_j|
     totals: dict[str, float] = {}
     for path, sub in estimator.program_.walk():
         prod = dsl[sub.symbol] if sub.symbol in dsl else None
-        if prod is None or not prod.kind.affine_leaf:
+        if prod is None or not (prod.kind.affine_leaf or prod.kind.feature_leaf):
             continue
-        if (leaf := _leaf_weights(estimator, path, dsl.n_features)) is None:
+        if (leaf := _leaf_terms(estimator, path, prod, dsl.n_features)) is None:
             raise TypeError(
                 "The estimator's module_ does not expose the program's leaves "
                 "(module_.leaf(path)); cannot compute importances."
             )
         own = prod.params.get("group") or prod.name  # the leaf's own group, if any
         own = str(own) if prod.params.get("indices") is not None else None
-        for k, j in enumerate(leaf[2]):
-            if j is not None:  # None: a fold accumulator, not a feature
-                g = own or group_of.get(j, names[j])
-                val = float(np.abs(leaf[0][:, k]).sum() * mean_abs_z[j])
+        for k, cols in enumerate(leaf[1]):
+            if cols is not None:  # None: a fold accumulator, not a feature
+                g = own or group_of.get(cols[0], names[cols[0]])
+                mean_abs = np.abs(np.prod(z[:, list(cols)], axis=1)).mean()
+                val = float(np.abs(leaf[0][:, k]).sum() * mean_abs)
                 totals[g] = totals.get(g, 0.0) + val
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 

@@ -28,11 +28,13 @@ from sklearn_dpads.kinds import (
     map_prefixes_production,
     map_production,
     multiply_production,
+    quadratic_production,
     window_production,
 )
 from sklearn_dpads.utils._names import safe_identifier
 
 __all__ = [
+    "search_grammar",
     "default_dsl",
     "lag_maps",
     "longest_kernel_window",
@@ -60,6 +62,32 @@ def longest_kernel_window(dsl: DSL) -> int:
         (int(p.params["length"]) for p in dsl.productions if p.kind is KERNEL_WINDOW),
         default=0,
     )
+
+
+def search_grammar(dsl: DSL) -> DSL:
+    """The grammar of the differentiable search: ``dsl`` less its unsearched kinds.
+
+    Productions whose kind says :attr:`~sklearn_dpads.grammar.Kind.searched`
+    is False (quadratic leaves) are left out; the local search reaches them
+    from the program found. A grammar that would keep no leaf is kept whole.
+
+    Parameters
+    ----------
+    dsl : DSL
+        A grammar.
+
+    Returns
+    -------
+    DSL
+        ``dsl`` itself when every kind is searched, else the grammar of the
+        searched productions, with the same features.
+    """
+    kept = [p for p in dsl.productions if p.kind.searched]
+    if len(kept) == len(dsl.productions) or not any(
+        p.kind.role == "leaf" for p in kept
+    ):
+        return dsl
+    return DSL(kept, dsl.n_features, dsl.feature_names)
 
 
 def lag_maps(dsl: DSL, lag: int) -> DSL:
@@ -200,6 +228,7 @@ def default_dsl(
     fold_width: int | None = None,
     kernel_windows: Sequence[int] = (),
     windows: Sequence[int] = (),
+    quadratic: bool = False,
 ) -> DSL:
     """The dPads/NEAR DSL over ``n_features`` inputs.
 
@@ -207,10 +236,10 @@ def default_dsl(
     ``last5_avg``, ``last10_avg``, ``last3_avg`` and ``last6_avg`` (of the
     last 5, 10, 3 and 6 frames), ``ite``, ``add``,
     ``multiply``, one ``affine_<group>`` leaf per feature group, the full
-    ``affine`` leaf and a learned constant ``const``. Optionally (both off by
-    default): the frame difference ``diff`` (after the windows) and learnable
-    temporal filters ``filter<K>_<group>`` / ``filter<K>`` (after the affine
-    leaves).
+    ``affine`` leaf and a learned constant ``const``. Optionally (all off by
+    default): the frame difference ``diff`` (after the windows), quadratic
+    leaves ``quadratic_<group>`` and learnable temporal filters
+    ``filter<K>_<group>`` / ``filter<K>`` (after the affine leaves).
 
     Parameters
     ----------
@@ -256,6 +285,12 @@ def default_dsl(
         clip). They come after the other productions, before
         ``extra_productions``; a length of a default window (3, 5, 6, 10)
         is an error.
+    quadratic : bool, default=False
+        Include one quadratic leaf ``quadratic_<group>`` per feature group
+        of two or more features (after the affine leaves): the group's
+        affine terms plus its squares and products, so that a threshold on
+        a magnitude such as a speed is one leaf (see
+        :func:`~sklearn_dpads.kinds.quadratic_production`).
 
     Returns
     -------
@@ -309,6 +344,11 @@ def default_dsl(
         )
     if full_affine:
         prods.append(affine_production("affine", None, None))
+    if quadratic:
+        for gname, idx in groups.items():
+            if len(idx) >= 2:
+                pname = unique("quadratic_" + safe_identifier(gname))
+                prods.append(quadratic_production(pname, idx, gname))
     for K in lengths:
         for gname, idx in groups.items():
             pname = unique(f"filter{K}_" + safe_identifier(gname))

@@ -71,6 +71,19 @@ class Kind:
         The value is ``W x[indices] + b`` of the atom input (the leaf has a
         weight per selected input and a bias): importances, widening and
         canonical forms read it through :meth:`affine_map`.
+    feature_leaf : bool
+        An atom leaf that reads selected features of the frame (affine,
+        quadratic): the local search's branch condition narrows it to an
+        affine leaf of one feature group (``ite(affine[distance],
+        quadratic[velocity], quadratic[velocity])``). Affine leaves are
+        feature leaves whatever this says.
+    searched : bool
+        Whether the differentiable search's graph holds productions of this
+        kind (at every hole they fill). False for a leaf that would cost the
+        search more than it gives there (a quadratic leaf at every leaf hole
+        of a depth-4 graph): the local search's edits reach it instead (leaf
+        swaps, branches), from the program the search found
+        (:func:`~sklearn_dpads.library.search_grammar`).
     constant_leaf : bool
         The value is a learned constant vector (a bias without weights).
     lagged_leaf : bool
@@ -95,6 +108,8 @@ class Kind:
     role: ClassVar[Literal["sequence", "combine", "leaf"]] = "combine"
     algebra: ClassVar[Literal["sum", "product"] | None] = None
     affine_leaf: ClassVar[bool] = False
+    feature_leaf: ClassVar[bool] = False
+    searched: ClassVar[bool] = True
     constant_leaf: ClassVar[bool] = False
     lagged_leaf: ClassVar[bool] = False
     plan_rank: ClassVar[int | None] = None
@@ -228,6 +243,30 @@ class Kind:
             without parameters).
         """
         raise NotImplementedError(f"kind {self.name!r} does not read its parameters")
+
+    def weight_inputs(self, production: Any, leaf: Any) -> Any:
+        """The inputs each weight column of a feature leaf multiplies.
+
+        Read by :func:`~sklearn_dpads.inspection.feature_group_importance`.
+
+        Parameters
+        ----------
+        production : Production
+            A production of this kind.
+        leaf : LeafParameters
+            Its parameters, as :meth:`read` gives them.
+
+        Returns
+        -------
+        list of tuple of int, or None
+            One tuple per column of ``leaf.weight``: the input positions
+            whose product the column weighs (one for a linear term, two for
+            a product). The default: one per entry of ``leaf.indices`` for
+            an affine or feature leaf, None for other kinds.
+        """
+        if not (self.affine_leaf or self.feature_leaf) or leaf.indices is None:
+            return None
+        return [(int(i),) for i in leaf.indices]
 
     def affine_map(self, module: Any) -> Any:
         """The affine map of a leaf module: ``(index, weight, bias)``, or None.

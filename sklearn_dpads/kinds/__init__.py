@@ -23,6 +23,7 @@ from sklearn_dpads.kinds.kernel_window import KERNEL_WINDOW, kernel_window_produ
 from sklearn_dpads.kinds.map import MAP, map_production
 from sklearn_dpads.kinds.map_prefixes import MAP_PREFIXES, map_prefixes_production
 from sklearn_dpads.kinds.multiply import MULTIPLY, multiply_production
+from sklearn_dpads.kinds.quadratic import QUADRATIC, quadratic_production
 from sklearn_dpads.kinds.window import WINDOW, window_production
 
 #: Every built-in kind, in a fixed order.
@@ -40,6 +41,7 @@ BUILTIN_KINDS = (
     FILTER,
     DIFFERENCE,
     KERNEL_WINDOW,
+    QUADRATIC,
 )
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "FILTER",
     "DIFFERENCE",
     "KERNEL_WINDOW",
+    "QUADRATIC",
     "map_production",
     "map_prefixes_production",
     "fold_production",
@@ -70,4 +73,5 @@ __all__ = [
     "filter_production",
     "difference_production",
     "kernel_window_production",
+    "quadratic_production",
 ]

@@ -11,8 +11,9 @@ repeated leaf everywhere), all typed by the grammar:
 * **Branch**: a subtree ``S`` that is not itself a branch is replaced by
   ``ite(C, S, S)`` (any production whose kind is
   :attr:`~sklearn_dpads.grammar.Kind.branching`), where the condition ``C``
-  is ``S`` with every affine leaf narrowed to one feature group: "if the mean
-  distance is small, one linear rule, else another".
+  is ``S`` with every feature leaf (affine, quadratic) narrowed to an
+  affine leaf of one feature group: "if the mean distance is small, one
+  linear rule, else another".
 * **Square** (``reshape``): an affine leaf ``L`` is replaced by ``multiply(L, L)`` (any
   production whose kind has the ``"product"`` algebra), the two factors
   trained apart: a quadratic of the same features, such as a movement energy
@@ -187,9 +188,14 @@ def _replace(program: Program, path: tuple[int, ...], new: Program) -> Program:
 
 
 def _narrow(program: Program, dsl: DSL, leaf: str) -> Program | None:
-    """``program`` with every affine leaf replaced by ``leaf`` (None: it has none)."""
+    """``program`` with every feature leaf replaced by ``leaf`` (None: it has none).
+
+    Feature leaves are the affine leaves and those whose kind says
+    :attr:`~sklearn_dpads.grammar.Kind.feature_leaf` (a quadratic leaf).
+    """
     if not program.children:
-        return Program(leaf) if dsl[program.symbol].kind.affine_leaf else None
+        kind = dsl[program.symbol].kind
+        return Program(leaf) if kind.affine_leaf or kind.feature_leaf else None
     kids = [_narrow(c, dsl, leaf) or c for c in program.children]
     if all(a is b for a, b in zip(kids, program.children)):
         return None

@@ -44,6 +44,9 @@ class LeafParameters:
         ...), as given by :attr:`Kind.name <sklearn_dpads.grammar.Kind.name>`.
     weight : tuple of tuple of float, optional
         Affine: one row per output, one weight per entry of ``indices``.
+        Quadratic: one row per output, one weight per entry of ``indices``,
+        then one per pair of
+        :func:`~sklearn_dpads.kinds.quadratic.quadratic_pairs`.
         Fold with a ``width``: the readout, one row per output, one weight
         per state entry.
         Filter: nested ``(k, length, len(indices))``: ``weight[o][j][c]``
@@ -314,8 +317,8 @@ class ProgramModule(RootModel):
         Returns
         -------
         LeafParameters
-            Affine: ``weight``, ``bias``, ``indices``; filter: ``weight``,
-            ``bias``, ``indices``, ``length``; constant: ``value``;
+            Affine and quadratic: ``weight``, ``bias``, ``indices``; filter:
+            ``weight``, ``bias``, ``indices``, ``length``; constant: ``value``;
             if-then-else: ``beta``; window: ``left``.
 
         Raises

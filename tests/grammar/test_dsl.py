@@ -209,6 +209,7 @@ def test_builtin_kinds():
         "filter",
         "difference",
         "kernel_window",
+        "quadratic",
     }
 
 

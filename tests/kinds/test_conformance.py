@@ -81,6 +81,7 @@ DSL = default_dsl(
     filters=(3,),
     difference=True,
     kernel_windows=(4,),
+    quadratic=True,
     extra_productions=[
         TANH,
         fold_production("fold2", 2),

@@ -44,6 +44,21 @@ def test_a_subtree_grows_into_an_ite_on_each_group():
     assert "(last10_avg (ite (affine_speed) (affine) (affine)))" in out
 
 
+def test_a_quadratic_leaf_grows_into_an_ite_on_an_affine_condition():
+    dsl = default_dsl(4, {"pos": [0, 1], "dist": [2], "speed": [3]}, quadratic=True)
+    out = [
+        str(p)
+        for p in neighbours(
+            Program.parse("(map (quadratic_pos))"),
+            dsl,
+            parse_type("list[4] -> list[1]"),
+        )
+    ]
+    # "if close, a threshold on the quadratic of pos": the condition reads dist
+    assert "(map (ite (affine_dist) (quadratic_pos) (quadratic_pos)))" in out
+    assert "(map (affine_pos))" in out and "(map (quadratic_pos))" not in out
+
+
 def test_a_repeated_leaf_is_also_swapped_everywhere_at_once():
     out = _texts("(last10_avg (multiply (affine_speed) (affine_speed)))")
     assert "(last10_avg (multiply (affine) (affine)))" in out
