@@ -285,7 +285,8 @@ def build_model(model: str, seed: int, cfg: dict, meta: dict):
 def _planted_found(text: str, groups) -> dict:
     if not groups:
         return {}
-    found = [g for g in groups if f"affine[{g}]" in text]
+    # a leaf over the group names it: affine[g], quadratic[g], filter5[g]
+    found = [g for g in groups if f"[{g}](x)" in text]
     return {
         "planted_found": len(found) == len(groups),
         "planted_found_groups": found,

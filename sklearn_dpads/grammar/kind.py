@@ -81,9 +81,9 @@ class Kind:
         Whether the differentiable search's graph holds productions of this
         kind (at every hole they fill). False for a leaf that would cost the
         search more than it gives there (a quadratic leaf at every leaf hole
-        of a depth-4 graph): the local search's edits reach it instead (leaf
-        swaps, branches), from the program the search found
-        (:func:`~sklearn_dpads.library.search_grammar`).
+        of a depth-4 graph): the local search's edits reach it instead, from
+        the program the search found (:func:`~sklearn_dpads.library.search_grammar`):
+        it replaces a leaf over the same features, and branches grow on it.
     constant_leaf : bool
         The value is a learned constant vector (a bias without weights).
     lagged_leaf : bool

@@ -94,7 +94,8 @@ class QuadraticKind(Kind):
     ``indices`` (the group's features, then any fold accumulator entries),
     then those of :func:`quadratic_pairs` of the group. The differentiable
     search leaves it out of its graph (:attr:`searched` is False); the local
-    search swaps it in for another leaf and grows branches on it.
+    search swaps it in for the affine leaf of its group and grows branches
+    on it.
     """
 
     name = "quadratic"
@@ -102,7 +103,8 @@ class QuadraticKind(Kind):
     role = "leaf"
     feature_leaf = True
     # at every leaf hole of the search's depth-4 graph it doubled the fit
-    # time (CalMS21); the local search swaps it in and grows branches on it
+    # time (CalMS21); the local search swaps it in for the affine leaf of
+    # its group and grows branches on it
     searched = False
     constant = "QUADRATIC"
 

@@ -5,7 +5,9 @@ repeated leaf everywhere), all typed by the grammar:
 
 * **Leaf swap**: a leaf is replaced by another leaf that fills the same hole
   (``affine`` by ``affine[distance]``, a group leaf by the full leaf or by
-  another group's); with ``reshape``, a leaf that occurs more than once is
+  another group's; a leaf the differentiable search leaves out, such as
+  ``quadratic[velocity]``, only replaces a leaf over the same features,
+  ``affine[velocity]``); with ``reshape``, a leaf that occurs more than once is
   also replaced everywhere at once (``multiply(affine[a], affine[a])`` by
   ``multiply(affine, affine)``).
 * **Branch**: a subtree ``S`` that is not itself a branch is replaced by
@@ -98,6 +100,8 @@ def neighbours(
         here = _at(program, node.path)
         if node.production.kind.role == "leaf":
             for leaf in leaves:
+                if not _swaps_in(leaf, node.production):
+                    continue
                 fills = leaf.child_types(node.hole, dsl.n_features)
                 if leaf.name != here.symbol and fills is not None and not fills:
                     keep(_replace(program, node.path, Program(leaf.name)))
@@ -161,6 +165,21 @@ def _rename_leaf(program: Program, old: str, new: str) -> Program:
     return Program(
         program.symbol, tuple(_rename_leaf(c, old, new) for c in program.children)
     )
+
+
+def _swaps_in(leaf, current) -> bool:
+    """Whether ``leaf`` may replace the leaf ``current`` in a swap.
+
+    A leaf the differentiable search leaves out (a quadratic leaf) replaces
+    only a leaf that reads the same features (``affine[velocity]`` by
+    ``quadratic[velocity]``): the local search squares what the program
+    already reads, and the neighbourhood grows by at most one program per
+    such leaf. Every other leaf replaces any leaf.
+    """
+    if leaf.kind.searched:
+        return True
+    mine = leaf.params.get("indices")
+    return mine is not None and current.params.get("indices") == mine
 
 
 def _is_group_leaf(production) -> bool:

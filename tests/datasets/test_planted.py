@@ -246,7 +246,13 @@ def test_benchmark_registers_every_rule():
         assert meta["planted_groups"] == list(EXPECTED[rule][2])
         assert meta["label_type"] == EXPECTED[rule][0]
         found = bench._planted_found(
-            " ".join(f"affine[{g}]" for g in meta["planted_groups"]),
+            " ".join(f"affine[{g}](x)" for g in meta["planted_groups"]),
             meta["planted_groups"],
         )
         assert found["planted_found"]
+        # any leaf over the group names it; a group whose name only starts
+        # the same does not
+        groups = meta["planted_groups"]
+        text = f"quadratic[{groups[0]}](x) affine[{groups[-1]}_change](x)"
+        found = bench._planted_found(text, groups)["planted_found_groups"]
+        assert found == groups[:1]

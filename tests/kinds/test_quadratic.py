@@ -68,7 +68,8 @@ def test_bad_quadratic_leaves():
 def _speed_data(n=600, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3)).astype(np.float32)
-    y = (X[:, 1] ** 2 + X[:, 2] ** 2 < 1.4).astype(int)  # slow: about half
+    # a disc off the origin: affine_v reads part of it, quadratic_v all of it
+    y = ((X[:, 1] - 0.8) ** 2 + X[:, 2] ** 2 < 1.6).astype(int)
     return X, y
 
 

@@ -59,6 +59,16 @@ def test_a_quadratic_leaf_grows_into_an_ite_on_an_affine_condition():
     assert "(map (affine_pos))" in out and "(map (quadratic_pos))" not in out
 
 
+def test_a_quadratic_leaf_replaces_only_the_affine_leaf_of_its_group():
+    dsl = default_dsl(4, {"pos": [0, 1], "dist": [2], "speed": [3]}, quadratic=True)
+    hole = parse_type("list[4] -> list[1]")
+    out = [str(p) for p in neighbours(Program.parse("(map (affine_pos))"), dsl, hole)]
+    assert "(map (quadratic_pos))" in out
+    for start in ("(map (affine))", "(map (affine_dist))"):
+        out = [str(p) for p in neighbours(Program.parse(start), dsl, hole)]
+        assert "(map (quadratic_pos))" not in out
+
+
 def test_a_repeated_leaf_is_also_swapped_everywhere_at_once():
     out = _texts("(last10_avg (multiply (affine_speed) (affine_speed)))")
     assert "(last10_avg (multiply (affine) (affine)))" in out
