@@ -63,9 +63,7 @@ class ProgramSynthesisClassifier(ClassifierMixin, BaseEstimator):
     feature_groups : dict of str to list of int, default=None
         Named feature groups (``{"distance": [4], "position": [0, 1, 2, 3]}``);
         default one group per feature. An affine leaf over all features is
-        always available. Each group gets an affine leaf, and a group of two
-        or more features also a quadratic leaf (its squares and products:
-        a speed from ``vx, vy``), which the local search reaches.
+        always available.
     feature_names : list of str, default=None
         Names of the features, used in readable and exported programs. When
         None, the string column names of a DataFrame ``X`` (2-D, or a list of

@@ -198,9 +198,7 @@ def make_dsl(
     n_timesteps : int, default=1
         Frames of the (padded) sequences; 1 for tabular input. The default
         DSL holds a kernel window over the last ``min(n_timesteps,
-        MAX_KERNEL)`` frames when that is at least 2, and one quadratic
-        leaf per feature group of two or more features (which the local
-        search, not the differentiable one, reaches).
+        MAX_KERNEL)`` frames when that is at least 2.
     input_names : sequence of str or None, default=None
         The input's own feature names (a DataFrame's columns), used when
         the estimator has no ``feature_names``.
@@ -263,7 +261,6 @@ def make_dsl(
         difference=whole and "diff" not in named,
         kernel_windows=kernel,
         windows=windows,
-        quadratic=True,
     )
 
 

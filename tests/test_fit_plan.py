@@ -7,6 +7,7 @@ import numpy as np
 from sklearn_dpads import ProgramSynthesisClassifier
 from sklearn_dpads._fit_plan import MAX_KERNEL, long_clips, make_dsl, make_plan
 from sklearn_dpads.kinds import window_production
+from sklearn_dpads.library import default_dsl
 from sklearn_dpads.utils.validation import check_X_y
 
 
@@ -65,19 +66,18 @@ def test_long_per_sequence_clips_summarise_and_reshape():
         assert (f"last{T}_avg" in {p.name for p in plan.dsl.productions}) is want
 
 
-def test_groups_of_two_or_more_features_get_a_quadratic_leaf_outside_the_search():
-    est = ProgramSynthesisClassifier(feature_groups={"v": [0, 1], "d": [2]})
+def test_quadratic_leaves_are_opt_in_and_left_out_of_the_search():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(20, 12, 3)), np.arange(20) % 2
-    x, lengths, labels = check_X_y(est, X, y, reset=True)
+    groups = {"v": [0, 1], "d": [2]}
+    default = ProgramSynthesisClassifier(feature_groups=groups)
+    x, lengths, labels = check_X_y(default, X, y, reset=True)
     classes, y_enc = labels.encode()
-    plan = make_plan(est, x, lengths, classes, y_enc, labels.label_type, "cpu")
-    assert "quadratic_v" in _names(plan.dsl) and "quadratic_d" not in _names(plan.dsl)
-    # the differentiable search leaves it out; the local search reaches it
-    assert _names(plan.search_dsl) == _names(plan.dsl) - {"quadratic_v"}
-    # without groups of two features the grammar has none, and is searched whole
-    plain = ProgramSynthesisClassifier()
-    x, lengths, labels = check_X_y(plain, X, y, reset=True)
-    plan = make_plan(plain, x, lengths, classes, y_enc, labels.label_type, "cpu")
+    plan = make_plan(default, x, lengths, classes, y_enc, labels.label_type, "cpu")
     assert not any(n.startswith("quadratic") for n in _names(plan.dsl))
     assert plan.search_dsl is plan.dsl
+    # opted in: in the grammar, not in the differentiable search's
+    est = ProgramSynthesisClassifier(dsl=default_dsl(3, groups, quadratic=True))
+    plan = make_plan(est, x, lengths, classes, y_enc, labels.label_type, "cpu")
+    assert "quadratic_v" in _names(plan.dsl) and "quadratic_d" not in _names(plan.dsl)
+    assert _names(plan.search_dsl) == _names(plan.dsl) - {"quadratic_v"}

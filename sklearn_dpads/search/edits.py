@@ -125,7 +125,7 @@ def neighbours(
             if symbols.count(symbol) < 2:
                 continue
             for leaf in leaves:
-                if leaf.name != symbol:
+                if leaf.name != symbol and _swaps_in(leaf, dsl[symbol]):
                     keep(_rename_leaf(program, symbol, leaf.name))
     out.pop(str(program), None)
     return list(out.values())

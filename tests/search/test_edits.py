@@ -67,6 +67,11 @@ def test_a_quadratic_leaf_replaces_only_the_affine_leaf_of_its_group():
     for start in ("(map (affine))", "(map (affine_dist))"):
         out = [str(p) for p in neighbours(Program.parse(start), dsl, hole)]
         assert "(map (quadratic_pos))" not in out
+    # nor where a repeated leaf is swapped everywhere at once
+    twice = Program.parse("(last10_avg (multiply (affine) (affine)))")
+    out = [str(p) for p in neighbours(twice, dsl, HOLE)]
+    assert "(last10_avg (multiply (affine_pos) (affine_pos)))" in out
+    assert not any("quadratic" in p for p in out)
 
 
 def test_a_repeated_leaf_is_also_swapped_everywhere_at_once():
