@@ -74,12 +74,18 @@ def _feature_names(estimator: Any, dsl: DSL) -> list[str]:
     return [str(v) for v in names]
 
 
+def _read_leaf(estimator: Any, path: tuple[int, ...]):
+    """The parameters of the node at ``path`` (None if unreadable)."""
+    try:
+        return estimator.module_.leaf(path)  # ProgramModule's read API
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
 def _leaf_weights(estimator: Any, path: tuple[int, ...], n_features: int):
     """``(W, b, columns)`` of the affine leaf at ``path`` (None if unreadable), where
     ``columns[k]`` is the feature of ``W[:, k]`` (None: a fold accumulator)."""
-    try:
-        leaf = estimator.module_.leaf(path)  # ProgramModule's read API
-    except (AttributeError, KeyError, TypeError):
+    if (leaf := _read_leaf(estimator, path)) is None:
         return None
     cols = [i if i < n_features else None for i in leaf.indices]
     return np.array(leaf.weight, dtype=np.float64), np.array(leaf.bias), cols
@@ -89,9 +95,7 @@ def _leaf_terms(estimator: Any, path: tuple[int, ...], prod, n_features: int):
     """``(W, columns)`` of the feature leaf at ``path`` (None if unreadable), where
     ``columns[k]`` holds the features whose product ``W[:, k]`` weighs (None:
     it reads a fold accumulator)."""
-    try:
-        leaf = estimator.module_.leaf(path)  # ProgramModule's read API
-    except (AttributeError, KeyError, TypeError):
+    if (leaf := _read_leaf(estimator, path)) is None:
         return None
     cols = [
         c if all(i < n_features for i in c) else None
@@ -153,6 +157,16 @@ def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
         raise ValueError("X has no frames.")
     z = estimator.scaler_.transform(frames.astype(np.float64))
     # |w z| averaged = |w| * mean |z|; a product term: |w| * mean |z_i z_j|
+    mean_abs_z = np.abs(z).mean(axis=0)
+    mean_abs: dict[tuple[int, ...], float] = {}
+
+    def mean_abs_of(cols: tuple[int, ...]) -> float:
+        if len(cols) == 1:
+            return float(mean_abs_z[cols[0]])
+        if cols not in mean_abs:
+            mean_abs[cols] = float(np.abs(np.prod(z[:, list(cols)], axis=1)).mean())
+        return mean_abs[cols]
+
     totals: dict[str, float] = {}
     for path, sub in estimator.program_.walk():
         prod = dsl[sub.symbol] if sub.symbol in dsl else None
@@ -168,8 +182,7 @@ def feature_group_importance(estimator: Any, X: Any) -> dict[str, float]:
         for k, cols in enumerate(leaf[1]):
             if cols is not None:  # None: a fold accumulator, not a feature
                 g = own or group_of.get(cols[0], names[cols[0]])
-                mean_abs = np.abs(np.prod(z[:, list(cols)], axis=1)).mean()
-                val = float(np.abs(leaf[0][:, k]).sum() * mean_abs)
+                val = float(np.abs(leaf[0][:, k]).sum() * mean_abs_of(cols))
                 totals[g] = totals.get(g, 0.0) + val
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 

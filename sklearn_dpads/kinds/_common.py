@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sklearn_dpads.exceptions import GrammarError
 from sklearn_dpads.export._safety import comment_text
 from sklearn_dpads.grammar.kind import Kind
 from sklearn_dpads.grammar.types import Atom, FunctionType
@@ -13,7 +14,9 @@ __all__ = [
     "AtomCombinator",
     "BinaryKind",
     "FrameWindow",
+    "check_selected_features",
     "plain_parameters",
+    "selected_inputs",
     "selection_text",
 ]
 
@@ -32,6 +35,54 @@ def plain_parameters(kind: Kind) -> LeafParameters:
         ``LeafParameters(kind.name)``.
     """
     return LeafParameters(kind.name)
+
+
+def selected_inputs(indices, n_features: int, width: int) -> list[int]:
+    """The input positions a leaf over ``indices`` reads, in order.
+
+    Parameters
+    ----------
+    indices : sequence of int or None
+        The leaf's features (None: all of them).
+    n_features : int
+        Features of the program's input.
+    width : int
+        Size of the leaf's input: past ``n_features`` come the accumulator
+        entries of an enclosing fold, which every such leaf reads.
+
+    Returns
+    -------
+    list of int
+        ``indices`` then ``n_features .. width - 1``; every position when
+        ``indices`` is None.
+    """
+    if indices is None:
+        return list(range(width))
+    return [int(i) for i in indices] + list(range(n_features, width))
+
+
+def check_selected_features(production, n_features: int) -> None:
+    """Raise if the leaf ``production`` selects a feature past ``n_features``.
+
+    Parameters
+    ----------
+    production : Production
+        A leaf with an ``indices`` parameter (None: all features).
+    n_features : int
+        Features of the program's input.
+
+    Raises
+    ------
+    GrammarError
+        If an index is ``n_features`` or more.
+    """
+    bad = [j for j in production.params.get("indices") or () if j >= n_features]
+    if bad:
+        raise GrammarError(
+            f"Production {production.name!r} selects feature(s) {bad} but the "
+            f"input has only {n_features} features (indices 0 to "
+            f"{n_features - 1})."
+        )
 
 
 def selection_text(production) -> str:

@@ -9,7 +9,7 @@ from sklearn_dpads.export._emit import linear_terms, wrap_terms
 from sklearn_dpads.export._safety import comment_text, float_literal
 from sklearn_dpads.grammar.kind import Kind
 from sklearn_dpads.grammar.production import Production, check_feature_indices
-from sklearn_dpads.kinds._common import selection_text
+from sklearn_dpads.kinds._common import selected_inputs, selection_text
 from sklearn_dpads.semantics.compile import LeafParameters, floats
 from sklearn_dpads.semantics.modules import ProductionModule, forward_doc
 
@@ -38,11 +38,7 @@ class AffineModule(ProductionModule):
     def __init__(self, production, hole, child_types, n_features: int):
         super().__init__(production, hole, child_types)
         d = hole.input.size
-        idx = production.params.get("indices")
-        if idx is None:
-            sel = list(range(d))
-        else:
-            sel = list(idx) + list(range(n_features, d))
+        sel = selected_inputs(production.params.get("indices"), n_features, d)
         self.register_buffer(
             "index", torch.tensor(sel, dtype=torch.long), persistent=False
         )

@@ -16,7 +16,7 @@ from sklearn_dpads.grammar.production import (
     check_length,
     check_name,
 )
-from sklearn_dpads.kinds._common import selection_text
+from sklearn_dpads.kinds._common import check_selected_features, selection_text
 from sklearn_dpads.semantics.compile import LeafParameters, floats
 from sklearn_dpads.semantics.modules import ProductionModule, forward_doc
 from sklearn_dpads.semantics.ops import carried, causal_filter_chunk
@@ -104,14 +104,7 @@ class FilterKind(Kind):
 
     def child_types(self, production, hole, n_features):
         i, o = hole.input, hole.output
-        idx = production.params.get("indices")
-        bad = [j for j in idx or () if j >= n_features]
-        if bad:
-            raise GrammarError(
-                f"Production {production.name!r} selects feature(s) {bad} but the "
-                f"input has only {n_features} features (indices 0 to "
-                f"{n_features - 1})."
-            )
+        check_selected_features(production, n_features)
         if not i.is_seq or o.is_seq or i.size < n_features:
             return None
         return ()

@@ -17,7 +17,11 @@ from sklearn_dpads.export._emit import linear_terms, wrap_terms
 from sklearn_dpads.export._safety import comment_text, float_literal
 from sklearn_dpads.grammar.kind import Kind
 from sklearn_dpads.grammar.production import Production, check_feature_indices
-from sklearn_dpads.kinds._common import selection_text
+from sklearn_dpads.kinds._common import (
+    check_selected_features,
+    selected_inputs,
+    selection_text,
+)
 from sklearn_dpads.semantics.compile import LeafParameters, floats
 from sklearn_dpads.semantics.modules import ProductionModule, forward_doc
 
@@ -63,8 +67,8 @@ class QuadraticModule(ProductionModule):
 
     def __init__(self, production, hole, child_types, n_features: int):
         super().__init__(production, hole, child_types)
-        idx = list(production.params["indices"])
-        sel = idx + list(range(n_features, hole.input.size))
+        idx = production.params["indices"]
+        sel = selected_inputs(idx, n_features, hole.input.size)
         pairs = quadratic_pairs(idx)
         self.register_buffer(
             "index", torch.tensor(sel, dtype=torch.long), persistent=False
@@ -119,13 +123,7 @@ class QuadraticKind(Kind):
 
     def child_types(self, production, hole, n_features):
         i, o = hole.input, hole.output
-        bad = [j for j in production.params["indices"] if j >= n_features]
-        if bad:
-            raise GrammarError(
-                f"Production {production.name!r} selects feature(s) {bad} but the "
-                f"input has only {n_features} features (indices 0 to "
-                f"{n_features - 1})."
-            )
+        check_selected_features(production, n_features)
         if i.is_seq or o.is_seq or i.size < n_features:
             return None
         return ()
