@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
+from sklearn_dpads._fit_plan import long_clips
 from sklearn_dpads.datasets import CALMS21_FEATURE_GROUPS
 from sklearn_dpads.datasets import PLANTED_RULES as SUITE_RULES
 
@@ -259,7 +260,11 @@ def build_model(model: str, seed: int, cfg: dict, meta: dict):
                 kernel_window_production(f"kernel{K}_avg", K)
                 for K in cfg["kernel_windows"]
             ]
-        if cfg.get("quadratic") and meta["feature_groups"] is not None:
+        if (
+            cfg.get("quadratic")
+            and meta["feature_groups"] is not None
+            and long_clips(meta["label_type"], meta["shape_train"][1])
+        ):
             from sklearn_dpads.kinds import quadratic_production
 
             params["extra_productions"] = params.get("extra_productions", []) + [
@@ -653,7 +658,8 @@ def parse_args(argv=None):
         "--quadratic",
         action="store_true",
         help="add a quadratic leaf (quadratic_production) for every feature "
-        "group of two or more features to ours",
+        "group of two or more features to ours on long per-sequence clips too "
+        "(the default grammar holds them everywhere else)",
     )
     p.add_argument("--lstm-epochs", type=int, default=40)
     p.add_argument("--lstm-hidden", type=int, default=64)

@@ -290,7 +290,8 @@ def default_dsl(
         of two or more features (after the affine leaves): the group's
         affine terms plus its squares and products, so that a threshold on
         a magnitude such as a speed is one leaf (see
-        :func:`~sklearn_dpads.kinds.quadratic_production`).
+        :func:`~sklearn_dpads.kinds.quadratic_production`). The estimator's
+        default grammar holds them for per-frame labels.
 
     Returns
     -------

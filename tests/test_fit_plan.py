@@ -66,18 +66,28 @@ def test_long_per_sequence_clips_summarise_and_reshape():
         assert (f"last{T}_avg" in {p.name for p in plan.dsl.productions}) is want
 
 
-def test_quadratic_leaves_are_opt_in_and_left_out_of_the_search():
+def test_the_default_grammar_searches_quadratic_leaves_for_per_frame_labels():
     rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(20, 12, 3)), np.arange(20) % 2
     groups = {"v": [0, 1], "d": [2]}
-    default = ProgramSynthesisClassifier(feature_groups=groups)
-    x, lengths, labels = check_X_y(default, X, y, reset=True)
+    est = ProgramSynthesisClassifier(feature_groups=groups)
+    # per-frame labels: one quadratic leaf per group of two or more features,
+    # searched
+    X, y = rng.normal(size=(20, 40, 3)), rng.integers(0, 2, size=(20, 40))
+    x, lengths, labels = check_X_y(est, X, y, reset=True)
     classes, y_enc = labels.encode()
-    plan = make_plan(default, x, lengths, classes, y_enc, labels.label_type, "cpu")
-    assert not any(n.startswith("quadratic") for n in _names(plan.dsl))
-    assert plan.search_dsl is plan.dsl
-    # opted in: in the grammar, not in the differentiable search's
-    est = ProgramSynthesisClassifier(dsl=default_dsl(3, groups, quadratic=True))
     plan = make_plan(est, x, lengths, classes, y_enc, labels.label_type, "cpu")
-    assert "quadratic_v" in _names(plan.dsl) and "quadratic_d" not in _names(plan.dsl)
-    assert _names(plan.search_dsl) == _names(plan.dsl) - {"quadratic_v"}
+    names = _names(plan.dsl)
+    assert "quadratic_v" in names and "quadratic_d" not in names
+    assert plan.search_dsl is plan.dsl
+    # per-sequence labels, of short windows and of long clips: none
+    for T in (12, 40):
+        X, y = rng.normal(size=(20, T, 3)), np.arange(20) % 2
+        x, lengths, labels = check_X_y(est, X, y, reset=True)
+        classes, y_enc = labels.encode()
+        plan = make_plan(est, x, lengths, classes, y_enc, labels.label_type, "cpu")
+        assert plan.reshape is (T == 40)
+        assert not any(n.startswith("quadratic") for n in _names(plan.dsl))
+    # a user grammar is used as given
+    own = ProgramSynthesisClassifier(dsl=default_dsl(3, groups))
+    plan = make_plan(own, x, lengths, classes, y_enc, labels.label_type, "cpu")
+    assert not any(n.startswith("quadratic") for n in _names(plan.dsl))

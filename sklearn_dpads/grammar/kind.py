@@ -84,6 +84,13 @@ class Kind:
         of a depth-4 graph): the local search's edits reach it instead, from
         the program the search found (:func:`~sklearn_dpads.library.search_grammar`):
         it replaces a leaf over the same features, and branches grow on it.
+    narrow_swaps : bool
+        In a leaf swap of the local search
+        (:func:`~sklearn_dpads.search.edits.neighbours`), the leaf replaces
+        only a leaf over the same features (``quadratic[velocity]`` replaces
+        ``affine[velocity]``, not every leaf of the hole), so that the
+        neighbourhood grows by at most one program per leaf of the program.
+        Leaves that are not :attr:`searched` swap in the same way.
     constant_leaf : bool
         The value is a learned constant vector (a bias without weights).
     lagged_leaf : bool
@@ -92,8 +99,9 @@ class Kind:
     plan_rank : int or None
         Atom combinators that an atom plan batches: their position in the
         order the plan stacks them (None: not batched; a subtree holding such
-        a production is evaluated recursively). Leaves with an
-        :meth:`affine_map` are batched in the plan's bank.
+        a production is evaluated recursively). Leaves with
+        :meth:`bank_columns` (an :meth:`affine_map`, or a quadratic map) are
+        batched in the plan's bank.
     branching : bool
         The first argument chooses between the other two, which have the
         production's own type (``ite``): the local search
@@ -110,6 +118,7 @@ class Kind:
     affine_leaf: ClassVar[bool] = False
     feature_leaf: ClassVar[bool] = False
     searched: ClassVar[bool] = True
+    narrow_swaps: ClassVar[bool] = False
     constant_leaf: ClassVar[bool] = False
     lagged_leaf: ClassVar[bool] = False
     plan_rank: ClassVar[int | None] = None
@@ -284,6 +293,51 @@ class Kind:
             None for every other kind.
         """
         return None
+
+    def bank_columns(self, module: Any) -> Any:
+        """The input columns a leaf weighs in the atom plan's bank, or False.
+
+        The plan (:mod:`~sklearn_dpads.graph.atom_plan`) computes every leaf
+        of an atom subtree that has a bank map in one matrix product over the
+        input widened by the products its leaves weigh.
+
+        Parameters
+        ----------
+        module : ProductionModule
+            A module built by :meth:`module`.
+
+        Returns
+        -------
+        list of tuple of int, None or False
+            One tuple per column of the weight of :meth:`bank_weights`: the
+            input positions whose product the column weighs (one for a
+            linear term, two for a product of two inputs); None for a
+            constant (a bias without weights); False for a leaf the bank does
+            not hold. The default follows :meth:`affine_map`.
+        """
+        part = self.affine_map(module)
+        if part is None:
+            return False
+        index = part[0]
+        return None if index is None else [(int(i),) for i in index.tolist()]
+
+    def bank_weights(self, module: Any) -> Any:
+        """``(weight, bias)`` of a leaf the bank holds (see :meth:`bank_columns`).
+
+        Parameters
+        ----------
+        module : ProductionModule
+            A module whose :meth:`bank_columns` is not False.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            ``weight`` of shape ``(k, len(columns))`` (None for a constant)
+            and ``bias`` of shape ``(k,)``. The default follows
+            :meth:`affine_map`.
+        """
+        _, weight, bias = self.affine_map(module)
+        return weight, bias
 
     def absorb(self, module: Any, other: Any, algebra: str) -> None:
         """Fold leaf ``other`` into leaf ``module`` in place (canonical forms).

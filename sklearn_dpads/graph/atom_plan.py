@@ -7,9 +7,10 @@ subtree set by set, candidate by candidate and edge by edge (hundreds of
 small tensor operations, repeated for every frame of a ``fold``), the plan
 evaluates it one depth level at a time, deepest first:
 
-* every affine leaf and constant of the whole subtree in one matrix product
-  (each leaf's weights scattered into the full input width; a constant is a
-  row block with no weights and its value as bias);
+* every affine leaf, quadratic leaf and constant of the whole subtree in one
+  matrix product (each leaf's weights scattered into the full input width,
+  widened by the products of two inputs that the quadratic leaves weigh; a
+  constant is a row block with no weights and its value as bias);
 * the mixtures of every edge into a level in one product with a (masked,
   softmax) weight matrix over the stacked candidate outputs of that level;
 * every ``add``, every ``multiply`` and every ``ite`` of a level in one
@@ -60,16 +61,18 @@ def _batched(candidate) -> bool:
     return kind is not None and kind.plan_rank is not None
 
 
-def _affine_map(candidate):
-    """``(index, weight, bias)`` of a leaf the plan's bank holds, else None."""
+def _bank_columns(candidate):
+    """The bank columns of a leaf (:meth:`Kind.bank_columns`); False for others."""
     kind = _kind(candidate)
-    return None if kind is None else kind.affine_map(candidate)
+    return False if kind is None else kind.bank_columns(candidate)
 
 
 def _has_weights(candidate) -> bool | None:
     """True for a bank leaf with weights, False for a bias-only one, else None."""
-    part = _affine_map(candidate)
-    return None if part is None else part[0] is not None
+    columns = _bank_columns(candidate)
+    if columns is False:
+        return None
+    return columns is not None
 
 
 class AtomPlan:
@@ -81,7 +84,7 @@ class AtomPlan:
         One entry per level, deepest first, with the level's rows (candidate
         outputs in stacking order) and the edges into it.
     leaves : list of ProductionModule
-        Every live affine leaf, ordered by level.
+        Every live leaf of the bank (affine, quadratic, constant), ordered by level.
     root_edge : Edge
         One edge into the root candidate set (the plan covers all of them).
     """
@@ -95,23 +98,37 @@ class AtomPlan:
         self._valid = [
             (e, list(e.valid_indices())) for lv in levels for e in lv["edges"]
         ]
+        width = root_edge.target.hole.input.size
+        columns = [_bank_columns(m) for m in leaves]
+        # products of two inputs that some leaf weighs (a quadratic leaf):
+        # extra input columns after the ``width`` inputs, computed once per input
+        products = sorted({c for cs in columns if cs for c in cs if len(c) == 2})
+        position = {(i,): i for i in range(width)}
+        position.update({c: width + k for k, c in enumerate(products)})
+        self._weighted = [cs is not None for cs in columns]
         rows, cols, start = [], [], 0
-        for m in leaves:
-            index, weight, bias = _affine_map(m)
-            if index is None:  # a constant: a bias-only row block
-                start += bias.shape[0]
+        for m, cs in zip(leaves, columns):
+            k = _kind(m).bank_weights(m)[1].shape[0]
+            if cs is None:  # a constant: a bias-only row block
+                start += k
                 continue
-            k = weight.shape[0]
-            sel = index.tolist()
+            sel = [position[c] for c in cs]
             for r in range(k):
                 rows.extend([start + r] * len(sel))
                 cols.extend(sel)
             start += k
-        width = root_edge.target.hole.input.size
-        self.bank_shape = (start, width)
+        self.bank_shape = (start, width + len(products))
         self.bank_pos = (
             torch.tensor(rows, dtype=torch.long),
             torch.tensor(cols, dtype=torch.long),
+        )
+        self.products = (
+            None
+            if not products
+            else (
+                torch.tensor([a for a, _ in products], dtype=torch.long),
+                torch.tensor([b for _, b in products], dtype=torch.long),
+            )
         )
 
     def _weights(self, device) -> dict[str, Any]:
@@ -121,9 +138,9 @@ class AtomPlan:
             # every leaf's weights scattered into the full input width: one
             # (N, d) x (d, n_leaves * k) product instead of a sparse block matrix
             # (constants are rows with no weights and their value as bias)
-            maps = [_affine_map(m) for m in self.leaves]
-            affine = [weight for index, weight, _ in maps if index is not None]
-            bias = [b for _, _, b in maps]
+            maps = [_kind(m).bank_weights(m) for m in self.leaves]
+            affine = [w for (w, _), on in zip(maps, self._weighted) if on]
+            bias = [b for _, b in maps]
             if affine:
                 values = torch.cat([weight.reshape(-1) for weight in affine])
                 rows, cols = (t.to(values.device) for t in self.bank_pos)
@@ -217,7 +234,13 @@ class AtomPlan:
         n = x.shape[0]
         bank = None
         if self.leaves:
-            z = F.linear(x, w["bank_weight"], w["bank_bias"])
+            xs = x
+            if self.products is not None:  # the products the leaves weigh
+                left, right = (t.to(x.device) for t in self.products)
+                xs = torch.cat(
+                    [x, x.index_select(1, left) * x.index_select(1, right)], 1
+                )
+            z = F.linear(xs, w["bank_weight"], w["bank_bias"])
             bank = z.reshape(n, len(self.leaves), -1).transpose(0, 1)
         mixed = None
         for k, lv in enumerate(self.levels):
@@ -323,7 +346,7 @@ def build_atom_plan(edge: Edge) -> AtomPlan | None:
                         stack.append(a)
                     elif c.child_types[s] != root.hole:
                         return None
-            elif _affine_map(c) is None:  # not a leaf of the bank either
+            elif _has_weights(c) is None:  # not a leaf of the bank either
                 return None
     levels, leaves = [], []
     child_pos: dict[int, int] = {}  # edge id -> row in the deeper level's mixtures

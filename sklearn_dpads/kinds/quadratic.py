@@ -97,19 +97,18 @@ class QuadraticKind(Kind):
     :meth:`read` gives one weight row per output: first the weights of the
     ``indices`` (the group's features, then any fold accumulator entries),
     then those of :func:`quadratic_pairs` of the group. The differentiable
-    search leaves it out of its graph (:attr:`searched` is False); the local
-    search swaps it in for the affine leaf of its group and grows branches
-    on it.
+    search's atom plans compute it in their bank with the affine leaves
+    (:meth:`bank_columns`); the local search swaps it in for the affine leaf
+    of its group only (:attr:`narrow_swaps`) and grows branches on it.
     """
 
     name = "quadratic"
     arity = 0
     role = "leaf"
     feature_leaf = True
-    # at every leaf hole of the search's depth-4 graph it doubled the fit
-    # time (CalMS21); the local search swaps it in for the affine leaf of
-    # its group and grows branches on it
-    searched = False
+    # in a swap it replaces only the affine leaf of its own group: swapped in
+    # for every leaf it made the local search a quarter slower (CRIM13-like)
+    narrow_swaps = True
     constant = "QUADRATIC"
 
     def check(self, production):
@@ -138,6 +137,16 @@ class QuadraticKind(Kind):
 
     def module(self, production, hole, child_types, n_features):
         return QuadraticModule(production, hole, child_types, n_features)
+
+    def bank_columns(self, module):
+        # the weight's columns: the selected inputs, then the pairs' products
+        pairs = zip(module.left.tolist(), module.right.tolist())
+        return [(int(i),) for i in module.index.tolist()] + [
+            (int(a), int(b)) for a, b in pairs
+        ]
+
+    def bank_weights(self, module):
+        return module.linear.weight, module.linear.bias
 
     def read(self, module):
         return LeafParameters(

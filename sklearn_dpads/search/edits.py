@@ -5,9 +5,8 @@ repeated leaf everywhere), all typed by the grammar:
 
 * **Leaf swap**: a leaf is replaced by another leaf that fills the same hole
   (``affine`` by ``affine[distance]``, a group leaf by the full leaf or by
-  another group's; a leaf the differentiable search leaves out, such as
-  ``quadratic[velocity]``, only replaces a leaf over the same features,
-  ``affine[velocity]``); with ``reshape``, a leaf that occurs more than once is
+  another group's; a quadratic leaf, such as ``quadratic[velocity]``, only
+  replaces a leaf over the same features, ``affine[velocity]``); with ``reshape``, a leaf that occurs more than once is
   also replaced everywhere at once (``multiply(affine[a], affine[a])`` by
   ``multiply(affine, affine)``).
 * **Branch**: a subtree ``S`` that is not itself a branch is replaced by
@@ -170,13 +169,14 @@ def _rename_leaf(program: Program, old: str, new: str) -> Program:
 def _swaps_in(leaf, current) -> bool:
     """Whether ``leaf`` may replace the leaf ``current`` in a swap.
 
-    A leaf the differentiable search leaves out (a quadratic leaf) replaces
-    only a leaf that reads the same features (``affine[velocity]`` by
-    ``quadratic[velocity]``): the local search squares what the program
+    A leaf whose kind has :attr:`~sklearn_dpads.grammar.Kind.narrow_swaps`
+    (a quadratic leaf), or that the differentiable search leaves out,
+    replaces only a leaf that reads the same features (``affine[velocity]``
+    by ``quadratic[velocity]``): the local search squares what the program
     already reads, and the neighbourhood grows by at most one program per
     such leaf. Every other leaf replaces any leaf.
     """
-    if leaf.kind.searched:
+    if leaf.kind.searched and not leaf.kind.narrow_swaps:
         return True
     mine = leaf.params.get("indices")
     return mine is not None and current.params.get("indices") == mine

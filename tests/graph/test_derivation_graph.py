@@ -189,6 +189,53 @@ def test_atom_plan_equals_the_recursive_evaluation(root, top_n, seed, monkeypatc
     torch.testing.assert_close(planned, recursive, rtol=1e-5, atol=1e-6)
 
 
+def _matches_the_recursion(g, x, lengths, monkeypatch):
+    """The planned forward pass equals the recursive one, values and gradients."""
+    planned = g(x, lengths)
+    grads = torch.autograd.grad(planned.sum(), list(g.parameters()), allow_unused=True)
+    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
+    g.refresh()  # drop cached plans
+    recursive = g(x, lengths)
+    ref = torch.autograd.grad(recursive.sum(), list(g.parameters()), allow_unused=True)
+    torch.testing.assert_close(planned, recursive, rtol=1e-5, atol=1e-6)
+    for a, b in zip(grads, ref, strict=True):
+        if a is None or b is None:
+            assert a is None and b is None
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("root", ROOTS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_atom_plan_with_quadratic_leaves_equals_the_recursive_evaluation(
+    root, seed, monkeypatch
+):
+    # quadratic leaves are in the plan's bank (the input widened by the
+    # products they weigh), values and gradients as evaluated recursively
+    dsl = default_dsl(F, {"a": [0, 1], "b": [1]}, quadratic=True)
+    assert "quadratic_a" in [p.name for p in dsl.productions]
+    torch.manual_seed(seed)
+    g = DerivationGraph(dsl, parse_type(root), MAX_DEPTH)
+    g.unfold(MAX_DEPTH)
+    _randomise_alphas(g, seed)
+    atom_edges = [e for e in g.edges_bfs() if not e.target.hole.input.is_seq]
+    # quadratic leaves leave no subtree unplanned that affine ones would plan
+    plain = DerivationGraph(
+        default_dsl(F, {"a": [0, 1], "b": [1]}), g.root_edge.target.hole, MAX_DEPTH
+    )
+    plain.unfold(MAX_DEPTH)
+    n_plain = sum(
+        plain.atom_plan(e) is not None
+        for e in plain.edges_bfs()
+        if not e.target.hole.input.is_seq
+    )
+    plans = [g.atom_plan(e) for e in atom_edges]
+    assert sum(p is not None for p in plans) == n_plain > 0
+    assert any(p is not None and p.products is not None for p in plans)
+    x, lengths = _data(parse_type(root), seed)
+    _matches_the_recursion(g, x, lengths, monkeypatch)
+
+
 @pytest.mark.parametrize("root", ROOTS)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_atom_plan_with_neural_fillers_equals_the_recursive_evaluation(
@@ -205,18 +252,7 @@ def test_atom_plan_with_neural_fillers_equals_the_recursive_evaluation(
         for e in g.edges_bfs()
         if not e.target.hole.input.is_seq
     )
-    planned = g(x, lengths)
-    grads = torch.autograd.grad(planned.sum(), list(g.parameters()), allow_unused=True)
-    monkeypatch.setattr(atom_plan, "build_atom_plan", lambda edge: None)
-    g.refresh()  # drop cached plans
-    recursive = g(x, lengths)
-    ref = torch.autograd.grad(recursive.sum(), list(g.parameters()), allow_unused=True)
-    torch.testing.assert_close(planned, recursive, rtol=1e-5, atol=1e-6)
-    for a, b in zip(grads, ref, strict=True):
-        if a is None or b is None:
-            assert a is None and b is None
-        else:
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    _matches_the_recursion(g, x, lengths, monkeypatch)
     if root.endswith("atom[1]"):
         # one output: every atom subtree, fillers included, has a plan
         assert planned_any

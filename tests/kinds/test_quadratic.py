@@ -93,8 +93,19 @@ def test_a_speed_threshold_is_one_leaf_and_the_export_agrees():
     assert list(importance) == ["v"] and importance["v"] > 0
 
 
-def test_the_search_grammar_leaves_quadratic_leaves_to_the_local_search():
+class _UnsearchedQuadratic(type(QUADRATIC)):
+    searched = False
+
+
+def test_the_search_grammar_leaves_unsearched_kinds_to_the_local_search():
+    # quadratic leaves are searched: the atom plans compute them in their bank
     dsl = default_dsl(3, {"a": [0], "v": [1, 2]}, quadratic=True)
+    assert search_grammar(dsl) is dsl
+    # a kind that says searched = False is left to the local search
+    hidden = Production(
+        "quadratic_v", _UnsearchedQuadratic(), 0, {"indices": (1, 2), "group": "v"}
+    )
+    dsl = default_dsl(3, {"a": [0], "v": [1, 2]}, extra_productions=[hidden])
     searched = search_grammar(dsl)
     assert [p.name for p in searched.productions] == [
         p.name for p in dsl.productions if p.name != "quadratic_v"
@@ -102,6 +113,6 @@ def test_the_search_grammar_leaves_quadratic_leaves_to_the_local_search():
     assert searched.n_features == 3
     plain = default_dsl(3, {"a": [0], "v": [1, 2]})
     assert search_grammar(plain) is plain
-    # a grammar whose only leaf is quadratic is searched whole
-    only = DSL([quadratic_production("q", [0, 1])], 3)
+    # a grammar whose only leaf is unsearched is searched whole
+    only = DSL([hidden], 3)
     assert search_grammar(only) is only
