@@ -40,7 +40,11 @@ MAX_KERNEL = 16
 #: Most frames (of both splits together) the local search trains its
 #: neighbours on; larger data is subsampled for it, and the program it ends on
 #: is fine-tuned on all the data again.
-MAX_GROW_FRAMES = 600_000
+MAX_GROW_FRAMES = 300_000
+#: Most frames of the program-weight split that the local search screens its
+#: neighbours on (a short training that only ranks them); the finalists are
+#: trained on the whole local-search split.
+MAX_SCREEN_FRAMES = 60_000
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,9 @@ class FitPlan:
     grow_train, grow_arch : ndarray of int or None
         The splits restricted to the local search's subsample
         (:data:`MAX_GROW_FRAMES`); None: the whole splits.
+    screen_train : ndarray of int or None
+        The sequences of the local search's program-weight split that its
+        screening trains on (:data:`MAX_SCREEN_FRAMES`); None: all of them.
     reshape : bool
         Whether the local search also reshapes programs (squares, relabels,
         ``diff``; see :func:`~sklearn_dpads.search.edits.neighbours`): for
@@ -129,6 +136,7 @@ class FitPlan:
     future_frames: int = 0
     grow_train: np.ndarray | None = None
     grow_arch: np.ndarray | None = None
+    screen_train: np.ndarray | None = None
     reshape: bool = False
     search_dsl: DSL | None = None
 
@@ -434,13 +442,19 @@ def make_plan(
         cap = min(cap, max(200, int(est.max_search_frames // mean_len)))
     seed = _int_seed(subsample_ss)
     search_train, search_arch = _restrict(idx_train, idx_arch, n, cap, strat, seed)
-    grow_train = grow_arch = None
+    grow_train = grow_arch = screen_train = None
     if x.ndim == 3:
         grow_cap = max(200, int(MAX_GROW_FRAMES // mean_len))
         if n > grow_cap:
             grow_train, grow_arch = _restrict(
                 idx_train, idx_arch, n, grow_cap, strat, (seed + 1) % 2**31
             )
+        base = idx_train if grow_train is None else grow_train
+        screen_cap = max(200, int(MAX_SCREEN_FRAMES // mean_len))
+        if len(base) > screen_cap:
+            labels = None if strat is None else strat[base]
+            keep = subsample_indices(len(base), screen_cap, labels, (seed + 2) % 2**31)
+            screen_train = base[keep]
 
     threshold, offset = _threshold_policy(est, n_classes)
     trainer = TrainerSettings(
@@ -504,6 +518,7 @@ def make_plan(
         future_frames=future_frames,
         grow_train=grow_train,
         grow_arch=grow_arch,
+        screen_train=screen_train,
         reshape=long_clips(label_type, x.shape[1] if x.ndim == 3 else 1),
         search_dsl=search_grammar(dsl),
     )

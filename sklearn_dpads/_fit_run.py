@@ -166,8 +166,11 @@ def run_plan(
             if plan.grow_train is not None:  # large data: a subsample of it
                 gtrain = data.subset(plan.grow_train)
                 gheld = data.subset(plan.grow_arch)
+            screen = None
+            if plan.screen_train is not None:  # large data: screened on less
+                screen = data.subset(plan.screen_train)
             before = tuned.module.program
-            tuned = _grow(plan, gtrain, gheld, tuned, reporter, fit_clock)
+            tuned = _grow(plan, gtrain, gheld, tuned, reporter, fit_clock, screen)
             if gtrain is not train and tuned.module.program != before:
                 # the program moved to was trained on the subsample
                 tuned = finetune(copy.deepcopy(tuned.module))
@@ -199,8 +202,13 @@ def run_plan(
     )
 
 
-def _grow(plan: FitPlan, train, held, tuned: Tuned, reporter, clock) -> Tuned:
-    """The local search from the fine-tuned program; the program it ends on, tuned."""
+def _grow(
+    plan: FitPlan, train, held, tuned: Tuned, reporter, clock, screen=None
+) -> Tuned:
+    """The local search from the fine-tuned program; the program it ends on, tuned.
+
+    ``screen``: the data the neighbours are screened on (None: ``train``).
+    """
     candidates = CandidateTrainer(
         plan.dsl,
         plan.hole,
@@ -213,6 +221,7 @@ def _grow(plan: FitPlan, train, held, tuned: Tuned, reporter, clock) -> Tuned:
         device=plan.search.device,
         clock=clock,
         random_state=plan.finetune_seed,
+        screen_train=screen,
     )
     program = tuned.module.program
     # a neighbour that keeps the current program's trained parts (a swap, a

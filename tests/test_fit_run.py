@@ -123,14 +123,48 @@ def test_the_local_search_subsamples_large_data(monkeypatch, fast_params):
     assert full.seed == plan.seed and full.finetune_seed == plan.finetune_seed
 
 
-def test_a_subsampled_local_search_still_grows_and_tunes_on_all(
+def test_the_local_search_screens_on_a_subsample_of_large_data(
     monkeypatch, fast_params
 ):
-    monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_GROW_FRAMES", 1200)
-    X, y = _ite_data()
+    X, y = _ite_data(n=1000)
+    est = ProgramSynthesisClassifier(**fast_params)
+    plan, _ = _plan(est, X, y)
+    assert plan.screen_train is None  # 3,600 training frames
+    monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_SCREEN_FRAMES", 1200)
+    plan, _ = _plan(est, X, y)
+    assert len(plan.screen_train) == 200  # 1,200 frames of 6
+    assert set(plan.screen_train) <= set(plan.idx_train)
+    again, _ = _plan(clone(est), X, y)
+    np.testing.assert_array_equal(again.screen_train, plan.screen_train)
+    # nested in the local search's own subsample, at least 200 sequences
+    monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_GROW_FRAMES", 3000)
+    monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_SCREEN_FRAMES", 600)
+    plan, _ = _plan(est, X, y)
+    assert len(plan.grow_train) > 200 and len(plan.screen_train) == 200
+    assert set(plan.screen_train) <= set(plan.grow_train)
+    # the other splits and seeds are not touched by it
+    monkeypatch.setattr("sklearn_dpads._fit_plan.MAX_SCREEN_FRAMES", 10**9)
+    full, _ = _plan(clone(est), X, y)
+    assert full.screen_train is None
+    np.testing.assert_array_equal(full.grow_train, plan.grow_train)
+    assert full.seed == plan.seed and full.finetune_seed == plan.finetune_seed
+
+
+@pytest.mark.parametrize(
+    "cap, n, split",
+    [
+        ("MAX_GROW_FRAMES", 300, "grow_train"),
+        ("MAX_SCREEN_FRAMES", 600, "screen_train"),
+    ],
+)
+def test_a_subsampled_local_search_still_grows_and_tunes_on_all(
+    cap, n, split, monkeypatch, fast_params
+):
+    monkeypatch.setattr(f"sklearn_dpads._fit_plan.{cap}", 1200)
+    X, y = _ite_data(n=n)
     params = {**fast_params, **GROW}
     plan, data = _plan(ProgramSynthesisClassifier(**params), X, y)
-    assert plan.grow_train is not None
+    assert getattr(plan, split) is not None
     found = run_plan(plan, data, None, program=Program.parse("(last3_avg (affine))"))
     assert "ite" in found.program.symbols()
     z = found.module(data.x.double(), data.lengths)[:, 0].detach().numpy()

@@ -60,6 +60,11 @@ class CandidateTrainer:
 
     screen_group : int, default=16
         Most programs :meth:`screen` trains side by side.
+    screen_train : SequenceDataset, optional
+        What :meth:`screen` trains on (a subsample of ``train`` on large
+        data: the screening only ranks the programs), with batches shrunk
+        in proportion, so that an epoch takes as many steps as on
+        ``train``; default ``train``. :meth:`resume` trains on ``train``.
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class CandidateTrainer:
         clock: Any = None,
         random_state: int = 0,
         screen_group: int = 16,
+        screen_train: SequenceDataset | None = None,
     ) -> None:
         self.dsl = dsl
         self.hole = hole
@@ -90,6 +96,12 @@ class CandidateTrainer:
         self.clock = clock
         self.random_state = random_state
         self.screen_group = max(1, int(screen_group))
+        self.screen_train = train if screen_train is None else screen_train
+        # as many steps per epoch as on ``train``, on smaller batches
+        share = len(self.screen_train) / max(1, len(train))
+        self.screen_batch_size = max(
+            1, min(batch_size, max(8, round(batch_size * share)))
+        )
         self._trainer = SkorchSearchTrainer(train, held, settings, clock=clock)
         self._logits: dict[int, tuple[Any, np.ndarray]] = {}
         y = held.y.numpy()
@@ -167,10 +179,10 @@ class CandidateTrainer:
             with seeded_torch(seeds[s], self.device):
                 trained, _, kept = self._trainer.fit_programs(
                     modules[part],
-                    self.train,
+                    self.screen_train,
                     None,
                     epochs,
-                    batch_size=self.batch_size,
+                    batch_size=self.screen_batch_size,
                     seed=seeds[s],
                 )
             for module, start, n in zip(trained, starts[part], kept):

@@ -120,3 +120,26 @@ def test_a_screen_with_a_parent_starts_from_its_weights():
     assert not torch.allclose(cold.start(x), parent.module(x), atol=1e-3)
     with pytest.raises(ValueError, match="2 programs but 1 seeds"):
         t.screen([grown, grown], [1], parent)
+
+
+def test_screening_on_a_subsample_takes_as_many_steps_on_smaller_batches(
+    monkeypatch,
+):
+    small = _data(30, 2)
+    t = _trainer(screen_train=small)
+    assert t.screen_train is small and t.train is not small
+    assert t.screen_batch_size == 8  # 16 * 30 / 120 = 4, at least 8
+    assert _trainer().screen_batch_size == 16
+    seen = []
+    fit_programs = type(t._trainer).fit_programs
+
+    def spy(self, modules, data, *args, **kw):
+        seen.append((data, kw["batch_size"]))
+        return fit_programs(self, modules, data, *args, **kw)
+
+    monkeypatch.setattr(type(t._trainer), "fit_programs", spy)
+    [(screened, _)] = t.screen([Program.parse("(last3_avg (affine_x0))")], [0])
+    assert seen == [(small, 8)]
+    # the finalists train on the whole split
+    full, score = t.resume(screened, seed=1)
+    assert full.epochs > screened.epochs and score >= 0.9
