@@ -140,10 +140,8 @@ class QuadraticKind(Kind):
 
     def bank_columns(self, module):
         # the weight's columns: the selected inputs, then the pairs' products
-        pairs = zip(module.left.tolist(), module.right.tolist())
-        return [(int(i),) for i in module.index.tolist()] + [
-            (int(a), int(b)) for a, b in pairs
-        ]
+        pairs = quadratic_pairs(module.production.params["indices"])
+        return [(int(i),) for i in module.index.tolist()] + list(pairs)
 
     def bank_weights(self, module):
         return module.linear.weight, module.linear.bias
