@@ -1,6 +1,6 @@
 """Programs one edit away from a program: the moves of the local search.
 
-Three kinds of edit, and with ``reshape`` three more (and the swap of a
+Four kinds of edit, and with ``reshape`` three more (and the swap of a
 repeated leaf everywhere), all typed by the grammar:
 
 * **Leaf swap**: a leaf is replaced by another leaf that fills the same hole
@@ -27,6 +27,11 @@ repeated leaf everywhere), all typed by the grammar:
   function read on the frame differences).
 * **Prune**: a subtree is replaced by one of its own arguments that fills the
   same hole (``ite(C, A, B)`` by ``A``, ``add(f, g)`` by ``f``).
+* **Collapse**: a chain of two one-argument productions ``P(W(G))`` is
+  replaced by one one-argument production over ``G`` that fills the same
+  hole: ``map_prefixes(last5_avg(S))`` by ``map(S)``, a per-frame rule that
+  reads the frame itself instead of a window of its past. No prune reaches
+  it, since ``S`` alone has another type than the subtree.
 
 All keep the edited program's type; programs deeper than ``max_depth`` and
 duplicates are left out. It knows nothing of torch.
@@ -72,7 +77,8 @@ def neighbours(
     list of Program
         The distinct neighbours, each well typed, in a fixed order: by node
         in depth-first order; at each node its leaf swaps, squares,
-        relabels, wraps, prunes, then branches by production order; then
+        relabels, wraps, prunes, collapses, then branches by production
+        order; then
         the swaps of a repeated leaf everywhere.
 
     Raises
@@ -109,6 +115,8 @@ def neighbours(
                 keep(_replace(program, node.path, new))
         for child in here.children:
             keep(_replace(program, node.path, child))
+        for new in _collapsed(here, dsl):
+            keep(_replace(program, node.path, new))
         if node.production.kind.branching:
             continue
         for branch in branches:
@@ -150,6 +158,16 @@ def _reshaped(node: TypedNode, here: Program, dsl: DSL):
             node.hole,
         ):
             yield Program(wrapper.name, (here,))
+
+
+def _collapsed(here: Program, dsl: DSL):
+    """The collapses of a chain ``P(W(G))`` into ``Q(G)`` (typed by the caller)."""
+    if len(here.children) != 1 or len(here.children[0].children) != 1:
+        return
+    grandchild = here.children[0].children[0]
+    for other in dsl.productions:
+        if other.arity == 1:
+            yield Program(other.name, (grandchild,))
 
 
 def _leaf_symbols(program: Program) -> list[str]:

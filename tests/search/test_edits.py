@@ -132,6 +132,21 @@ def test_a_subtree_is_pruned_to_an_argument_of_its_hole():
     assert "(last5_avg (affine_dist))" in out and "(last5_avg (affine_pos))" in out
 
 
+FRAME_HOLE = parse_type("list[4] -> list[1]")
+
+
+def test_a_window_under_map_prefixes_collapses_into_a_map():
+    start = Program.parse(
+        "(map_prefixes (last5_avg (ite (affine_dist) (affine) (affine))))"
+    )
+    for reshape in (True, False):
+        out = [str(p) for p in neighbours(start, DSL, FRAME_HOLE, reshape=reshape)]
+        assert "(map (ite (affine_dist) (affine) (affine)))" in out
+    # a chain of one production has no grandchild to collapse onto
+    out = [str(p) for p in neighbours(Program.parse("(map (affine))"), DSL, FRAME_HOLE)]
+    assert not any(p.startswith("(map_prefixes") for p in out)
+
+
 def test_max_depth_leaves_out_deeper_programs():
     deep = neighbours(Program.parse("(last10_avg (affine))"), DSL, HOLE, 2)
     assert deep and all(p.depth <= 2 for p in deep)
@@ -158,3 +173,7 @@ def test_without_reshape_only_swaps_prunes_and_branches_are_made():
         assert reshaped in full and reshaped not in plain
     assert "(last5_avg (add (affine) (affine_dist)))" in plain  # a leaf swap
     assert "(last5_avg (affine_dist))" in plain  # a prune
+    framed = Program.parse("(map_prefixes (last5_avg (affine)))")
+    assert "(map (affine))" in {  # a collapse
+        str(p) for p in neighbours(framed, dsl, FRAME_HOLE, reshape=False)
+    }
