@@ -244,6 +244,7 @@ def _grow(
         max_steps=plan.grow_steps,
         record=reporter,
         clock=clock,
+        reads=candidates.reads,
     )
     return best.trained
 

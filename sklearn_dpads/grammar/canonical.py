@@ -23,7 +23,7 @@ from sklearn_dpads.grammar.dsl import DSL
 from sklearn_dpads.grammar.kind import Kind
 from sklearn_dpads.grammar.production import Production
 
-__all__ = ["fold_pair", "canonical_form", "canonical_cost"]
+__all__ = ["fold_pair", "canonical_form", "canonical_cost", "features_read"]
 
 
 def _covers(outer: Production, inner: Production) -> bool:
@@ -112,3 +112,36 @@ def canonical_cost(program, dsl: DSL) -> float:
         The cost.
     """
     return float(canonical_form(program, dsl).cost(dsl))
+
+
+def features_read(program, dsl: DSL) -> float:
+    """How much of the input the canonical form's leaves read, in inputs' worth.
+
+    Each leaf adds the share of the input's features it reads: 1 for a leaf
+    over all features (``affine``), ``k / n_features`` for a leaf over a
+    group of ``k`` features, 0 for a constant. The local search names
+    features with it: it moves from ``affine`` to ``affine[distance]`` when
+    that scores as well, so that the program says what it reads.
+
+    Parameters
+    ----------
+    program : Program
+        A program over ``dsl``.
+    dsl : DSL
+        Its grammar.
+
+    Returns
+    -------
+    float
+        The sum over the leaves, at least 0.
+    """
+    total = 0.0
+    for _, node in canonical_form(program, dsl).walk():
+        if node.children or node.symbol not in dsl:
+            continue
+        production = dsl[node.symbol]
+        if production.kind.constant_leaf:
+            continue
+        indices = production.params.get("indices")
+        total += 1.0 if indices is None else len(indices) / max(dsl.n_features, 1)
+    return total

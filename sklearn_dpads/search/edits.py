@@ -33,8 +33,10 @@ repeated leaf everywhere), all typed by the grammar:
   reads the frame itself instead of a window of its past. No prune reaches
   it, since ``S`` alone has another type than the subtree.
 
-All keep the edited program's type; programs deeper than ``max_depth`` and
-duplicates are left out. It knows nothing of torch.
+All keep the edited program's type; programs deeper than ``max_depth``,
+duplicates, and programs with a branch whose condition reads no feature
+(``ite(const, A, B)``, a fixed blend of ``A`` and ``B`` rather than a choice)
+are left out. It knows nothing of torch.
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ def neighbours(
         Leave out programs deeper than this (None: no limit).
     reshape : bool, default=True
         Include the reshaping edits: squares, relabels, wraps and the swap
-        of a repeated leaf everywhere. False: leaf swaps, prunes and
-        branches only.
+        of a repeated leaf everywhere. False: leaf swaps, prunes,
+        collapses and branches only.
 
     Returns
     -------
@@ -91,9 +93,12 @@ def neighbours(
     groups = [p for p in leaves if _is_group_leaf(p)]
     branches = [p for p in dsl.productions if p.kind.branching]
     out: dict[str, Program] = {}
+    blind = _blind_conditions(program, dsl)
 
     def keep(candidate: Program) -> None:
         if max_depth is not None and candidate.depth > max_depth:
+            return
+        if _blind_conditions(candidate, dsl) > blind:
             return
         try:
             typecheck(candidate, dsl, hole)
@@ -168,6 +173,17 @@ def _collapsed(here: Program, dsl: DSL):
     for other in dsl.productions:
         if other.arity == 1:
             yield Program(other.name, (grandchild,))
+
+
+def _blind_conditions(program: Program, dsl: DSL) -> int:
+    """How many branches of ``program`` have a condition that reads no feature."""
+    if not program.children:
+        return 0
+    here = 0
+    if program.symbol in dsl and dsl[program.symbol].kind.branching:
+        leaves = [dsl[s].kind for s in _leaf_symbols(program.children[0]) if s in dsl]
+        here = int(all(k.constant_leaf for k in leaves))
+    return here + sum(_blind_conditions(c, dsl) for c in program.children)
 
 
 def _leaf_symbols(program: Program) -> list[str]:

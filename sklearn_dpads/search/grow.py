@@ -91,6 +91,7 @@ def grow_program(
     keep: int = 4,
     record: Callable[[SearchRecord], None] | None = None,
     clock: SearchClock | None = None,
+    reads: Callable[[Any], float] | None = None,
 ) -> GrowCandidate:
     """Hill-climb from ``start`` over the programs one edit away.
 
@@ -110,6 +111,16 @@ def grow_program(
     only ranks the candidates (the screened ones, and the finalists that
     qualify), it does not veto a move.
     It stops when no finalist qualifies.
+
+    Then, with ``reads``, it names features: the neighbours of the same cost
+    that read less of the input (``affine[distance]`` for ``affine``) are
+    screened, the ``keep // 2`` best trained in full, and the program moves
+    to the best that is not worse by the one-standard-error rule for
+    simpler programs, until none qualifies. The all-features leaf stays
+    only where it scores clearly better. This comes after the growth, not
+    during it: a narrow leaf taken early would choose what every later
+    branch grows on (on CalMS21 a one-feature leaf taken first, within the
+    noise of the held-out split, left held-out F1 at 0.65 against 0.77).
 
     The finalists of a step are the ``keep`` best screened prunes, or, when
     no prune qualifies, the ``keep // 2`` best screened neighbours of the
@@ -154,6 +165,10 @@ def grow_program(
         Receives a :class:`SearchRecord` per finalist.
     clock : SearchClock, default=None
         Time budget.
+    reads : callable, default=None
+        ``reads(program)``: how much of the input its leaves read (see
+        :func:`~sklearn_dpads.grammar.canonical.features_read`). None: no
+        naming phase.
 
     Returns
     -------
@@ -224,20 +239,45 @@ def grow_program(
         best = move
         if best.score > anchor.score:
             anchor = best
+    while reads is not None and not clock.out():
+        mine = reads(best.program)
+        narrower = [
+            (p, c)
+            for p in neighbours(best.program)
+            if (c := cost(p)) == best.cost and reads(p) < mine
+        ]
+        finals = finalists(narrower, max(1, keep // 2))
+        if record is not None:
+            for c in finals:
+                record(
+                    SearchRecord(
+                        "grow",
+                        c.score,
+                        clock.elapsed(),
+                        penalty,
+                        c.cost,
+                        program=c.program,
+                    )
+                )
+        move = _move(best, anchor, finals, margin, penalty, narrower=True)
+        if move is None:
+            break
+        best = move
     return best
 
 
-def _move(best, anchor, finals, margin, penalty):
+def _move(best, anchor, finals, margin, penalty, narrower=False):
     """The finalist the one-standard-error rule moves to, or None.
 
     A simpler finalist qualifies within one standard error of ``anchor`` (the
     best program moved through) and of ``best`` (the current one); a better
-    one by more than one standard error above ``best``.
+    one by more than one standard error above ``best``. ``narrower``: every
+    finalist counts as simpler (it reads less of the input).
     """
     simpler, better = [], []
     for c in sorted(finals, key=lambda c: (-c.objective(penalty), -c.score)):
         se = margin(c.trained, best.trained)
-        if c.cost < best.cost:
+        if narrower or c.cost < best.cost:
             if c.score >= best.score - se and (
                 anchor is best
                 or c.score >= anchor.score - margin(c.trained, anchor.trained)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sklearn_dpads.grammar.canonical import canonical_cost
+from sklearn_dpads.grammar.canonical import canonical_cost, features_read
 from sklearn_dpads.metrics import paired_score_se, ranking_score
 from sklearn_dpads.semantics.compile import compile_program
 from sklearn_dpads.semantics.warm import warm_start
@@ -282,6 +282,21 @@ class CandidateTrainer:
             Its cost.
         """
         return canonical_cost(program, self.dsl)
+
+    def reads(self, program: Any) -> float:
+        """How much of the input a program's canonical form reads.
+
+        Parameters
+        ----------
+        program : Program
+            A program of the grammar.
+
+        Returns
+        -------
+        float
+            See :func:`~sklearn_dpads.grammar.canonical.features_read`.
+        """
+        return features_read(program, self.dsl)
 
     def _held_logits(self, module: Any) -> np.ndarray:
         # cached by module (kept alive with its logits, so that its id is not

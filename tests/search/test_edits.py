@@ -177,3 +177,22 @@ def test_without_reshape_only_swaps_prunes_and_branches_are_made():
     assert "(map (affine))" in {  # a collapse
         str(p) for p in neighbours(framed, dsl, FRAME_HOLE, reshape=False)
     }
+
+
+def test_no_edit_leaves_a_branch_condition_that_reads_no_feature():
+    start = "(ite (last5_avg (affine_dist)) (last5_avg (affine)) (last5_avg (affine)))"
+    out = _texts(start)
+    assert (
+        "(ite (last5_avg (affine_pos)) (last5_avg (affine)) (last5_avg (affine)))"
+        in out
+    )
+    assert (
+        "(ite (last5_avg (affine_dist)) (last5_avg (const)) (last5_avg (affine)))"
+        in out
+    )
+    assert not any(p.startswith("(ite (last5_avg (const))") for p in out)
+    # a program that has one already is still edited elsewhere
+    out = _texts("(ite (last5_avg (const)) (last5_avg (affine)) (last5_avg (affine)))")
+    assert (
+        "(ite (last5_avg (const)) (last5_avg (affine_pos)) (last5_avg (affine)))" in out
+    )

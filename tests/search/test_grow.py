@@ -114,3 +114,24 @@ def test_prunes_cannot_add_up_small_losses_beyond_the_noise():
     out, _ = _run(start="abc", scores=scores, moves=moves, max_steps=1)
     # "ab" is within 0.01 of "abc"; "a" is within 0.01 of "ab" but not of "abc"
     assert out.program == "ab"
+
+
+# "F" is a leaf over all features, "g" one over a group: same cost, reads less
+NAMING = {"F": 0.70, "FF": 0.80, "Fg": 0.795, "gF": 0.70, "gg": 0.60, "FFF": 0.79}
+NAMING_MOVES = {"F": ["FF"], "FF": ["Fg", "gF", "F", "FFF"], "Fg": ["gg", "FF"]}
+
+
+def test_features_are_named_after_the_growth_when_that_scores_as_well():
+    reads = lambda p: p.count("F")  # noqa: E731
+    kw = dict(start="F", scores=NAMING, moves=NAMING_MOVES, max_steps=1)
+    out, _ = _run(**kw)
+    assert out.program == "FF"  # without reads: no naming
+    out, calls = _run(reads=reads, **kw)
+    # grown to "FF", then "Fg" (within the noise); "gg" is clearly worse
+    assert out.program == "Fg" and out.score == NAMING["Fg"]
+    screened = [c[1] for c in calls if c[0] == "screen"]
+    assert screened.index("Fg") > screened.index("FF")
+    assert "gg" in screened
+    # a narrower program worse by more than the noise is not taken
+    out, _ = _run(reads=reads, **{**kw, "scores": {**NAMING, "Fg": 0.75}})
+    assert out.program == "FF"

@@ -3,7 +3,12 @@
 import pytest
 import torch
 
-from sklearn_dpads.grammar.canonical import canonical_cost, canonical_form, fold_pair
+from sklearn_dpads.grammar.canonical import (
+    canonical_cost,
+    canonical_form,
+    features_read,
+    fold_pair,
+)
 from sklearn_dpads.grammar.types import parse_type
 from sklearn_dpads.library import default_dsl
 from sklearn_dpads.program import Program
@@ -88,3 +93,19 @@ def test_canonicalize_leaves_the_module_unchanged():
 @pytest.mark.parametrize("kind", ["ite", "map"])
 def test_only_add_and_multiply_fold(kind):
     assert fold_pair(DSL[kind].kind, DSL["const"], DSL["affine"]) is None
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("(map (affine))", 1.0),
+        ("(map (affine_bc))", 2 / 3),
+        ("(map (add (affine_a) (affine_bc)))", 1.0),
+        ("(map (const))", 0.0),
+        # the canonical form's leaves: add(affine, affine_a) is affine
+        ("(map (add (affine) (affine_a)))", 1.0),
+        ("(ite (fold (affine_a)) (last5_avg (affine)) (last3_avg (const)))", 4 / 3),
+    ],
+)
+def test_features_read_sums_the_share_each_leaf_reads(text, want):
+    assert features_read(Program.parse(text), DSL) == pytest.approx(want)

@@ -73,6 +73,8 @@ def test_margin_is_zero_for_one_program_and_positive_for_two():
 def test_cost_is_the_canonical_cost():
     t = _trainer()
     assert t.cost(Program.parse("(last5_avg (add (affine_x0) (const)))")) == 2.0
+    # of the canonical form, affine_x0: one feature of two
+    assert t.reads(Program.parse("(last5_avg (add (affine_x0) (const)))")) == 0.5
 
 
 PROGRAMS = [
