@@ -1,6 +1,6 @@
 """Programs one edit away from a program: the moves of the local search.
 
-Four kinds of edit, and with ``reshape`` three more (and the swap of a
+Five kinds of edit, and with ``reshape`` three more (and the swap of a
 repeated leaf everywhere), all typed by the grammar:
 
 * **Leaf swap**: a leaf is replaced by another leaf that fills the same hole
@@ -27,11 +27,16 @@ repeated leaf everywhere), all typed by the grammar:
   function read on the frame differences).
 * **Prune**: a subtree is replaced by one of its own arguments that fills the
   same hole (``ite(C, A, B)`` by ``A``, ``add(f, g)`` by ``f``).
-* **Collapse**: a chain of two one-argument productions ``P(W(G))`` is
-  replaced by one one-argument production over ``G`` that fills the same
-  hole: ``map_prefixes(last5_avg(S))`` by ``map(S)``, a per-frame rule that
-  reads the frame itself instead of a window of its past. No prune reaches
-  it, since ``S`` alone has another type than the subtree.
+* **Collapse**: a chain of two one-argument productions ``P(W(G))`` whose
+  argument ``W(G)`` cannot fill its hole (so that no prune applies) is
+  replaced by one one-argument production over ``G`` that fills it:
+  ``map_prefixes(last5_avg(S))`` by ``map(S)``, a per-frame rule that
+  reads the frame itself instead of a window of its past.
+* **Hoist**: a node whose arguments all sit under one-argument productions,
+  ``P(U1(a), U2(b), U3(c))``, is replaced by ``Ui(P(a, b, c))`` for each of
+  those productions that fills the same hole:
+  ``ite(last10_avg(C), map(A), map(B))`` by ``map(ite(C, A, B))``, a choice
+  made at every frame rather than once for the whole sequence.
 
 All keep the edited program's type; programs deeper than ``max_depth``,
 duplicates, and programs with a branch whose condition reads no feature
@@ -72,15 +77,15 @@ def neighbours(
     reshape : bool, default=True
         Include the reshaping edits: squares, relabels, wraps and the swap
         of a repeated leaf everywhere. False: leaf swaps, prunes,
-        collapses and branches only.
+        collapses, hoists and branches only.
 
     Returns
     -------
     list of Program
         The distinct neighbours, each well typed, in a fixed order: by node
         in depth-first order; at each node its leaf swaps, squares,
-        relabels, wraps, prunes, collapses, then branches by production
-        order; then
+        relabels, wraps, prunes, collapses, hoists, then branches by
+        production order; then
         the swaps of a repeated leaf everywhere.
 
     Raises
@@ -120,7 +125,13 @@ def neighbours(
                 keep(_replace(program, node.path, new))
         for child in here.children:
             keep(_replace(program, node.path, child))
-        for new in _collapsed(here, dsl):
+        if here.children and not any(
+            _fills(_replace(program, node.path, c), dsl, hole) for c in here.children
+        ):
+            # no prune fills this hole: reach past the argument instead
+            for new in _collapsed(here, dsl):
+                keep(_replace(program, node.path, new))
+        for new in _hoisted(here, dsl):
             keep(_replace(program, node.path, new))
         if node.production.kind.branching:
             continue
@@ -165,6 +176,14 @@ def _reshaped(node: TypedNode, here: Program, dsl: DSL):
             yield Program(wrapper.name, (here,))
 
 
+def _fills(candidate: Program, dsl: DSL, hole: FunctionType) -> bool:
+    try:
+        typecheck(candidate, dsl, hole)
+    except GrammarError:
+        return False
+    return True
+
+
 def _collapsed(here: Program, dsl: DSL):
     """The collapses of a chain ``P(W(G))`` into ``Q(G)`` (typed by the caller)."""
     if len(here.children) != 1 or len(here.children[0].children) != 1:
@@ -184,6 +203,16 @@ def _blind_conditions(program: Program, dsl: DSL) -> int:
         leaves = [dsl[s].kind for s in _leaf_symbols(program.children[0]) if s in dsl]
         here = int(all(k.constant_leaf for k in leaves))
     return here + sum(_blind_conditions(c, dsl) for c in program.children)
+
+
+def _hoisted(here: Program, dsl: DSL):
+    """The hoists of ``P(U1(a), U2(b), ...)`` into ``Ui(P(a, b, ...))`` (typed by the caller)."""
+    kids = here.children
+    if len(kids) < 2 or any(len(k.children) != 1 for k in kids):
+        return
+    inner = Program(here.symbol, tuple(k.children[0] for k in kids))
+    for symbol in dict.fromkeys(k.symbol for k in kids):
+        yield Program(symbol, (inner,))
 
 
 def _leaf_symbols(program: Program) -> list[str]:

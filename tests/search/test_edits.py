@@ -142,9 +142,30 @@ def test_a_window_under_map_prefixes_collapses_into_a_map():
     for reshape in (True, False):
         out = [str(p) for p in neighbours(start, DSL, FRAME_HOLE, reshape=reshape)]
         assert "(map (ite (affine_dist) (affine) (affine)))" in out
+    # where a prune fills the hole, no collapse: diff(last5_avg(S)) is pruned
+    # to last5_avg(S), not collapsed into fold(S) or last10_avg(S)
+    dsl = default_dsl(4, {"pos": [0, 1], "dist": [2], "speed": [3]}, difference=True)
+    chain = Program.parse("(diff (last5_avg (affine)))")
+    out = [str(p) for p in neighbours(chain, dsl, HOLE)]
+    assert "(last5_avg (affine))" in out and "(fold (affine))" not in out
     # a chain of one production has no grandchild to collapse onto
     out = [str(p) for p in neighbours(Program.parse("(map (affine))"), DSL, FRAME_HOLE)]
     assert not any(p.startswith("(map_prefixes") for p in out)
+
+
+def test_a_sequence_level_branch_is_hoisted_into_one_at_every_frame():
+    start = Program.parse(
+        "(ite (last10_avg (affine_dist)) (map (affine_speed)) (map (const)))"
+    )
+    for reshape in (True, False):
+        out = [str(p) for p in neighbours(start, DSL, FRAME_HOLE, reshape=reshape)]
+        assert "(map (ite (affine_dist) (affine_speed) (const)))" in out
+    # per sequence: one window over a branch at every frame
+    out = _texts("(ite (last5_avg (affine_dist)) (last5_avg (affine)) (fold (affine)))")
+    assert "(last5_avg (ite (affine_dist) (affine) (affine)))" in out
+    assert "(fold (ite (affine_dist) (affine) (affine)))" in out
+    # only the productions the arguments use are hoisted
+    assert "(last10_avg (ite (affine_dist) (affine) (affine)))" not in out
 
 
 def test_max_depth_leaves_out_deeper_programs():
