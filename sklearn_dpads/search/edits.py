@@ -100,16 +100,14 @@ def neighbours(
     out: dict[str, Program] = {}
     blind = _blind_conditions(program, dsl)
 
-    def keep(candidate: Program) -> None:
-        if max_depth is not None and candidate.depth > max_depth:
-            return
-        if _blind_conditions(candidate, dsl) > blind:
-            return
-        try:
-            typecheck(candidate, dsl, hole)
-        except GrammarError:
-            return
-        out.setdefault(str(candidate), candidate)
+    def keep(candidate: Program) -> bool:
+        # add the candidate if it qualifies; return whether it fills the hole
+        if not _fills(candidate, dsl, hole):
+            return False
+        shallow = max_depth is None or candidate.depth <= max_depth
+        if shallow and _blind_conditions(candidate, dsl) <= blind:
+            out.setdefault(str(candidate), candidate)
+        return True
 
     for node in _nodes(root):
         here = _at(program, node.path)
@@ -123,11 +121,8 @@ def neighbours(
         if reshape:
             for new in _reshaped(node, here, dsl):
                 keep(_replace(program, node.path, new))
-        for child in here.children:
-            keep(_replace(program, node.path, child))
-        if here.children and not any(
-            _fills(_replace(program, node.path, c), dsl, hole) for c in here.children
-        ):
+        pruned = [keep(_replace(program, node.path, c)) for c in here.children]
+        if pruned and not any(pruned):
             # no prune fills this hole: reach past the argument instead
             for new in _collapsed(here, dsl):
                 keep(_replace(program, node.path, new))

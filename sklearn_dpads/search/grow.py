@@ -200,6 +200,20 @@ def grow_program(
             out.append(GrowCandidate(c.program, score, c.cost, trained))
         return out
 
+    def report(finals: list[GrowCandidate]) -> None:
+        if record is not None:
+            for c in finals:
+                record(
+                    SearchRecord(
+                        "grow",
+                        c.score,
+                        clock.elapsed(),
+                        penalty,
+                        c.cost,
+                        program=c.program,
+                    )
+                )
+
     best = start
     # the best-scoring program moved through: a simpler program must be within
     # one standard error of it, not only of the current one, so that a chain
@@ -222,18 +236,7 @@ def grow_program(
             move = _move(best, anchor, others, margin, penalty)
             finals += others
             steps += 1
-        if record is not None:
-            for c in finals:
-                record(
-                    SearchRecord(
-                        "grow",
-                        c.score,
-                        clock.elapsed(),
-                        penalty,
-                        c.cost,
-                        program=c.program,
-                    )
-                )
+        report(finals)
         if move is None:
             break
         best = move
@@ -247,18 +250,7 @@ def grow_program(
             if (c := cost(p)) == best.cost and reads(p) < mine
         ]
         finals = finalists(narrower, max(1, keep // 2))
-        if record is not None:
-            for c in finals:
-                record(
-                    SearchRecord(
-                        "grow",
-                        c.score,
-                        clock.elapsed(),
-                        penalty,
-                        c.cost,
-                        program=c.program,
-                    )
-                )
+        report(finals)
         move = _move(best, anchor, finals, margin, penalty, narrower=True)
         if move is None:
             break
