@@ -245,6 +245,8 @@ def _grow(
         record=reporter,
         clock=clock,
         reads=candidates.reads,
+        # the relabels of the reshaping edits are swaps a growth may need
+        swap_step=plan.reshape,
     )
     return best.trained
 

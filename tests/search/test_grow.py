@@ -84,6 +84,25 @@ def test_only_the_best_screened_are_trained_in_full():
     assert {c[1] for c in calls if c[0] == "screen"} == {"abc", "abd", "a"}
 
 
+def test_a_swap_step_after_the_last_growth_tries_the_swaps_alone():
+    # "ab" -> "abd" is the one growth; "abe" (same cost) pays off after it,
+    # "abde" (a growth) is not tried
+    scores = {**SCORES, "abe": 0.95, "abde": 0.99}
+    moves = {**MOVES, "abd": ["abe", "abde"], "abe": ["abde"]}
+    kw = dict(start="ab", scores=scores, moves=moves, max_steps=1)
+    out, _ = _run(**kw)
+    assert out.program == "abd"  # without it: the growth is the last move
+    out, calls = _run(swap_step=True, **kw)
+    assert out.program == "abe"
+    assert "abde" not in [c[1] for c in calls if c[0] == "screen"]
+    # with a second growth allowed, "abde" is reached
+    out, _ = _run(swap_step=True, **{**kw, "max_steps": 2})
+    assert out.program == "abde"
+    # and none with no steps allowed
+    out, calls = _run(swap_step=True, **{**kw, "max_steps": 0})
+    assert out.program == "ab" and not calls
+
+
 def test_a_spent_clock_stops_it_with_the_start():
     clock = SearchClock(0.0)
     while not clock.out():
@@ -135,3 +154,27 @@ def test_features_are_named_after_the_growth_when_that_scores_as_well():
     # a narrower program worse by more than the noise is not taken
     out, _ = _run(reads=reads, **{**kw, "scores": {**NAMING, "Fg": 0.75}})
     assert out.program == "FF"
+
+
+def test_a_named_leaf_may_lose_what_a_production_costs():
+    # "Fg" is 0.005 below "FF": more than the noise (0.001), less than the
+    # penalty times the one leaf it no longer reads over all features
+    reads = lambda p: p.count("F")  # noqa: E731
+    kw = dict(start="F", scores=NAMING, moves=NAMING_MOVES, max_steps=1, reads=reads)
+    kw["se"] = 0.001
+    out, _ = _run(**kw)
+    assert out.program == "Fg"
+    out, _ = _run(penalty=0.001, **kw)
+    assert out.program == "FF"
+
+
+def test_a_swap_step_tries_parts_of_the_same_width_after_the_naming():
+    # after naming "Fg", the swap "Fh" (reads as much) is clearly better
+    reads = lambda p: p.count("F")  # noqa: E731
+    scores = {**NAMING, "Fh": 0.85, "hh": 0.70}
+    moves = {**NAMING_MOVES, "Fg": ["gg", "FF", "Fh"], "Fh": ["hh"]}
+    kw = dict(start="F", scores=scores, moves=moves, max_steps=1, reads=reads)
+    out, _ = _run(**kw)
+    assert out.program == "Fg"
+    out, _ = _run(swap_step=True, **kw)
+    assert out.program == "Fh" and out.score == 0.85
